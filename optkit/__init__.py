@@ -1,0 +1,28 @@
+"""optkit: solver-backed optimisation for edge/cloud AI-agent resource allocation.
+
+    import optkit
+    inst = optkit.generate("contract", preset="default", seed=0)
+    res = optkit.solve(inst)            # the family's default exact solver
+    res.status, res.objective, res.bound, res.gap
+"""
+
+from importlib import metadata as _metadata
+
+from optkit import families  # registers the families; `optkit.families()` lists them
+from optkit.core.api import evaluate, generate, load, load_decision, solve
+from optkit.core.errors import InvalidInputError, NoDecisionError, OptkitError
+from optkit.core.registry import solver_specs as solvers
+from optkit.core.result import SolveResult
+from optkit.core.status import Guarantee, Status
+from optkit.core.versions import show_versions
+
+try:
+    __version__ = _metadata.version("optkit")
+except _metadata.PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0+unknown"
+
+__all__ = [
+    "Guarantee", "InvalidInputError", "NoDecisionError", "OptkitError", "SolveResult", "Status",
+    "__version__", "evaluate", "families", "generate", "load", "load_decision", "show_versions",
+    "solve", "solvers",
+]

@@ -1,0 +1,172 @@
+"""The public Python API: load, generate, solve, evaluate. Families must already be registered
+(importing `optkit` does that)."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from optkit.core import registry
+from optkit.core.errors import InvalidInputError, OptkitError
+from optkit.core.fields import Fields, as_choice, as_float, as_int
+from optkit.core.jsonio import read_json
+from optkit.core.result import Evaluation, SolverInfo, SolverOutput, SolveResult, Timing
+from optkit.core.seeding import check_seed
+from optkit.core.status import Status
+from optkit.core.timing import Deadline
+from optkit.core.tolerances import OBJECTIVE_MISMATCH_REL, relative_difference
+
+SCHEMA_VERSION = 1
+
+
+def check_header(data: Any, family: str | None = None, kind: str = "instance") -> str:
+    """Check {"family", "schema_version"} of a JSON document; return the family name."""
+    f = Fields(data)
+    valid = registry.family_names()
+    name = as_choice(f.get("family"), "family", valid if family is None else [family])
+    version = as_int(f.get("schema_version"), "schema_version")
+    if version != SCHEMA_VERSION:
+        raise InvalidInputError(
+            "schema_version", f"{kind} schema_version {version} is not supported (this optkit reads 1)"
+        )
+    return name
+
+
+def instance_from_dict(data: Any, source: str | None = None) -> Any:
+    try:
+        name = check_header(data)
+        return registry.get_family(name).instance_type.from_dict(data)
+    except InvalidInputError as exc:
+        raise exc.with_source(source) if source else exc
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Read an instance JSON file of any registered family; errors name the file and field."""
+    return instance_from_dict(read_json(path), source=str(path))
+
+
+def load_decision(instance: Any, path: str | os.PathLike[str]) -> Any:
+    """Read a decision JSON for `instance`'s family (a SolveResult JSON's decision is accepted)."""
+    fam = registry.family_of(instance)
+    data = read_json(path)
+    try:
+        if isinstance(data, dict) and "decision" in data and "solver" in data:
+            data = data["decision"]
+            if data is None:
+                raise InvalidInputError("decision", "the result file carries no decision")
+        check_header(data, fam.name, kind="decision")
+        return fam.decision_type.from_dict(data, instance=instance)
+    except InvalidInputError as exc:
+        raise exc.with_source(str(path)) from None
+
+
+def generate(family: str, preset: str | None = None, seed: int = 0, **options: Any) -> Any:
+    """One instance from a family's named preset (its default preset when None)."""
+    fam = registry.get_family(family)
+    preset = fam.default_preset if preset is None else preset
+    if preset not in fam.presets:
+        from optkit.core.errors import UnknownNameError
+
+        raise UnknownNameError(f"{family} preset", preset, list(fam.presets))
+    return fam.generate(preset, check_seed(seed), **options)
+
+
+def evaluate(instance: Any, decision: Any) -> Any:
+    """The family's own numpy evaluation (objective, every constraint slack, max violation)."""
+    return registry.family_of(instance).evaluate(instance, decision)
+
+
+def solve(
+    instance: Any,
+    solver: str | None = None,
+    time_limit_s: float | None = None,
+    seed: int = 0,
+    threads: int = 1,
+    params: Mapping[str, Any] | None = None,
+) -> SolveResult:
+    """Solve with a registered solver; the answer is re-scored by the family's evaluate().
+
+    The time limit counts everything from this call on (model building included). A backend
+    failure becomes status ERROR with its message; bad arguments raise InvalidInputError.
+    """
+    fam = registry.family_of(instance)
+    spec = registry.get_solver(fam.name, solver)
+    seed = check_seed(seed)
+    threads = as_int(threads, "threads", ge=1)
+    if time_limit_s is not None:
+        time_limit_s = as_float(time_limit_s, "time_limit_s", ge=0)
+    params = dict(params or {})
+    fn = spec.load()  # a missing extra raises here with the install hint
+    t0 = time.perf_counter()
+    deadline = Deadline(time_limit_s)
+    try:
+        out: SolverOutput = fn(instance, deadline=deadline, seed=seed, threads=threads, params=params)
+    except (InvalidInputError, OptkitError):
+        raise
+    except Exception as exc:  # a backend crash is a result, not a dead batch
+        out = SolverOutput(status=Status.ERROR, message=f"{type(exc).__name__}: {exc}")
+    wall = time.perf_counter() - t0
+    return finish_result(fam, spec, instance, out, wall, seed, threads, params, time_limit_s)
+
+
+def finish_result(
+    fam: registry.FamilySpec,
+    spec: registry.SolverSpec,
+    instance: Any,
+    out: SolverOutput,
+    wall_s: float,
+    seed: int,
+    threads: int,
+    params: Mapping[str, Any],
+    time_limit_s: float | None,
+) -> SolveResult:
+    """Re-score the decision with evaluate(), flag mismatches, compute the gap, assemble."""
+    evaluation, flags = None, list(out.flags)
+    if out.decision is not None:
+        report = fam.evaluate(instance, out.decision)
+        mismatch = False
+        if out.objective is not None and not isinstance(out.objective, list):
+            mismatch = relative_difference(out.objective, report.objective) > OBJECTIVE_MISMATCH_REL
+        if mismatch:
+            flags.append("objective_mismatch")
+        evaluation = Evaluation(
+            objective=report.objective,
+            max_violation=float(report.max_violation),
+            feasible=bool(report.feasible),
+            objective_mismatch=mismatch,
+        )
+    gap = out.gap
+    if gap is None and isinstance(out.bound, (int, float)) and evaluation is not None:
+        gap = scalar_gap(fam.sense, float(evaluation.objective), float(out.bound))
+    all_params = {"time_limit_s": time_limit_s, **params}
+    return SolveResult(
+        family=fam.name,
+        solver=SolverInfo(spec.name, spec.guarantee, out.backend, out.backend_version),
+        status=out.status,
+        objective=out.objective,
+        bound=out.bound,
+        gap=gap,
+        decision=out.decision,
+        evaluation=evaluation,
+        timing=Timing(build_s=out.build_s, solve_s=out.solve_s, wall_s=wall_s),
+        seed=seed,
+        threads=threads,
+        params=all_params,
+        certificate=out.certificate,
+        flags=tuple(flags),
+        message=out.message,
+    )
+
+
+def scalar_gap(sense: str, objective: float, bound: float) -> float:
+    """Relative gap, bound minus objective in the improving direction, over max(|objective|, 1).
+
+    The floor of 1 keeps the all-zero answer finite; a tiny negative value (bound below the
+    objective by rounding) is reported as it is, never clipped, so rounding stays visible.
+    """
+    diff = bound - objective if sense in ("max", "lexmax") else objective - bound
+    gap = diff / max(abs(objective), 1.0)
+    return gap if math.isfinite(gap) else math.inf

@@ -1,0 +1,75 @@
+"""JSON files: strict reading with errors naming the file, atomic writing (temp file + rename)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optkit.core.errors import InvalidInputError
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """Parse a JSON file; NaN/Infinity literals are refused (they are not JSON)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInputError("", "file not found", source=str(p)) from None
+    except IsADirectoryError:
+        raise InvalidInputError("", "is a directory, expected a JSON file", source=str(p)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError("", f"cannot read: {exc}", source=str(p)) from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(
+            "", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", source=str(p)
+        ) from None
+    except ValueError as exc:
+        raise InvalidInputError("", f"not valid JSON ({exc})", source=str(p)) from None
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+
+
+def dumps(data: Any, indent: int | None = 2) -> str:
+    """JSON text; refuses NaN/inf so that nothing unreadable is ever written."""
+    return json.dumps(data, indent=indent, default=_default, allow_nan=False)
+
+
+def write_json_atomic(path: str | os.PathLike[str], data: Any, indent: int | None = 2) -> Path:
+    """Write to a temp file in the same folder, fsync, rename: a reader never sees half a file."""
+    p = Path(path)
+    text = dumps(data, indent=indent) + "\n"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return p
+
+
+def finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None

@@ -1,0 +1,45 @@
+"""Family `contract`: two-period dynamic contracts (IC/IR) for federated AI-agent construction.
+
+See docs/contract.md and spec/contract.md. Importing this module registers the family and its
+solvers by entry point; no solver backend is imported until a solver is used.
+"""
+
+from optkit.core.registry import FamilySpec, SolverSpec, register_family, register_solver
+from optkit.core.status import Guarantee
+from optkit.families.contract.evaluate import ContractEvaluation, evaluate
+from optkit.families.contract.generate import PRESET_NAMES, generate
+from optkit.families.contract.instance import (
+    ContractDecision,
+    ContractInstance,
+    LogValuation,
+    PowerValuation,
+)
+
+register_family(
+    FamilySpec(
+        name="contract",
+        instance_type=ContractInstance,
+        decision_type=ContractDecision,
+        evaluate=evaluate,
+        generate=generate,
+        presets=PRESET_NAMES,
+        default_preset="default",
+        sense="max",
+        default_solver="cvxpy",
+        description="two-period dynamic contracts (IC/IR) for edge servers building agent modules",
+    )
+)
+register_solver(
+    SolverSpec(
+        family="contract",
+        name="cvxpy",
+        guarantee=Guarantee.EXACT,
+        entry_point="optkit.families.contract.exact_cvxpy:solve",
+        description="DPP convex program (Clarabel), canonical rewards by HiGHS LP, dual bound",
+    )
+)
+
+__all__ = [
+    "ContractDecision", "ContractEvaluation", "ContractInstance", "LogValuation",
+    "PowerValuation", "evaluate", "generate",
+]

@@ -1,0 +1,118 @@
+"""Objective and every IC/IR slack of a menu, in plain numpy, independent of any solver.
+
+A slack >= 0 means the constraint holds; violation = max(0, -slack). Groups (shapes, I types):
+  e1_min, e1_max (I,), e2_min, e2_max (I, I)   0 <= e <= effort_max
+  ir1 (I,)        per_period: U1_i >= 0;  interim: U1_i + δ Σ_j P_ij U2_ij >= 0
+  ir2 (I, I)      U2_ij >= 0
+  ic1 (I, I)      [i, k]: truthful type i's total minus its total when it reports k (diagonal: +inf)
+  ic2 (I, I, I)   [i, j, j']: at history i, type j's U2_ij minus its payoff from item j' (diag +inf)
+  liability1 (I,), liability2 (I, I)   R >= 0 (only with limited_liability)
+with U1_i = R1_i - φ_i e1_i and U2_ij = R2_ij - φ_j e2_ij.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optkit.core.tolerances import INFEASIBLE_VIOLATION
+from optkit.families.contract.instance import ContractDecision, ContractInstance
+
+
+@dataclass(frozen=True)
+class ContractEvaluation:
+    objective: float
+    """Cloud's expected profit, total over the N servers."""
+    profit_per_server: float
+    slacks: dict[str, np.ndarray]
+    max_violation: float
+    worst: str
+    """The most violated constraint, e.g. 'ic1[2, 0]' ('' when none is violated)."""
+    feasible: bool
+    """max_violation <= 1e-6 (the tolerance table's count for learned/heuristic decisions)."""
+    rent1: np.ndarray
+    """Each period-1 type's expected total utility U1_i + δ Σ_j P_ij U2_ij (information rent)."""
+
+    def violations(self, tol: float = 1e-12) -> dict[str, float]:
+        """Every constraint violated by more than tol (default: above rounding), by name ('ir2[0, 1]': 0.003)."""
+        out: dict[str, float] = {}
+        for group, s in self.slacks.items():
+            for idx in np.argwhere(s < -tol):
+                out[_name(group, idx)] = float(-s[tuple(idx)])
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "objective": self.objective,
+            "profit_per_server": self.profit_per_server,
+            "max_violation": self.max_violation,
+            "worst": self.worst,
+            "feasible": self.feasible,
+            "information_rent": self.rent1.tolist(),
+            "violations": self.violations(),
+        }
+
+
+def _name(group: str, idx: np.ndarray) -> str:
+    return f"{group}[{', '.join(str(int(i)) for i in idx)}]"
+
+
+def evaluate(instance: ContractInstance, decision: ContractDecision) -> ContractEvaluation:
+    decision.check_fits(instance)
+    phi, nu, n = instance.phi, instance.prior, instance.n_types
+    G = instance.valuation.value
+    e1, r1 = decision.effort1, decision.reward1
+    u1 = r1 - phi * e1
+    slacks: dict[str, np.ndarray] = {}
+    slacks["e1_min"], slacks["e1_max"] = e1, instance.effort_max - e1
+    if instance.dynamic:
+        P, delta = instance.transition, instance.discount
+        e2, r2 = decision.effort2, decision.reward2
+        slacks["e2_min"], slacks["e2_max"] = e2, instance.effort_max - e2
+        u2 = r2 - phi[None, :] * e2  # U2[i, j]
+        cont = delta * (P * u2).sum(axis=1)  # truthful continuation of history i
+        # payoff of true type j taking item j' at history i: R2[i, j'] - φ_j e2[i, j']
+        cross2 = r2[:, None, :] - phi[None, :, None] * e2[:, None, :]  # [i, j, j']
+        ic2 = u2[:, :, None] - cross2
+        ic2[:, np.arange(n), np.arange(n)] = np.inf
+        slacks["ic2"] = ic2
+        slacks["ir2"] = u2
+        # liar: true type i reports k, keeps its true row P_i, then reports truthfully (IC2 makes
+        # truth optimal on every history), so its continuation is δ Σ_j P_ij U2_kj.
+        cont_cross = delta * P @ u2.T  # [i, k]
+        profit = nu @ (G(np.maximum(e1, 0)) - r1) + delta * (
+            nu @ (P * (G(np.maximum(e2, 0)) - r2)).sum(axis=1)
+        )
+    else:
+        cont = np.zeros(n)
+        cont_cross = np.zeros((n, n))
+        profit = nu @ (G(np.maximum(e1, 0)) - r1)
+    total = u1 + cont
+    # deviation payoff of true type i reporting k: R1_k - φ_i e1_k + continuation of history k
+    dev = r1[None, :] - phi[:, None] * e1[None, :] + cont_cross
+    ic1 = total[:, None] - dev
+    ic1[np.arange(n), np.arange(n)] = np.inf
+    slacks["ic1"] = ic1
+    slacks["ir1"] = total if (instance.ir == "interim" and instance.dynamic) else u1
+    if instance.limited_liability:
+        slacks["liability1"] = r1
+        if instance.dynamic:
+            slacks["liability2"] = decision.reward2
+    worst, max_violation = "", 0.0
+    for group, s in slacks.items():
+        k = int(np.argmin(s))
+        v = float(-s.flat[k])
+        if v > max_violation:
+            max_violation = v
+            worst = _name(group, np.array(np.unravel_index(k, s.shape)))
+    return ContractEvaluation(
+        objective=float(instance.n_servers * profit),
+        profit_per_server=float(profit),
+        slacks=slacks,
+        max_violation=max_violation,
+        worst=worst,
+        feasible=max_violation <= INFEASIBLE_VIOLATION,
+        rent1=total,
+    )
