@@ -43,14 +43,50 @@ def _highs() -> highspy.Highs:
     return h
 
 
+def implementable_efforts(inst, system: LinearSystem, target: np.ndarray) -> np.ndarray | None:
+    """The efforts closest to `target` in L1 that some IC/IR rewards implement (an LP in (e, R)).
+
+    Interior-point efforts can miss implementability by ~1e-8 (for example a pooled pair that
+    comes out in the wrong order), which makes the canonical LP infeasible at 1e-9. This LP moves
+    them by about that much to a simplex vertex that is exactly implementable. None on failure.
+    """
+    lay, A = system.layout, system.A
+    ne, nr, m = len(lay.effort_cols), len(lay.reward_cols), A.shape[0]
+    inf = highspy.kHighsInf
+    # columns [e, R, t]; rows: A_e e + A_R R >= 0 (= 0 for equalities), t - e >= -target,
+    # t + e >= target, so t >= |e - target| at the optimum.
+    import scipy.sparse as sp
+
+    eye = sp.identity(ne, format="csr")
+    top = sp.hstack([A[:, lay.effort_cols], A[:, lay.reward_cols], sp.csr_matrix((m, ne))])
+    mid = sp.hstack([-eye, sp.csr_matrix((ne, nr)), eye])
+    bot = sp.hstack([eye, sp.csr_matrix((ne, nr)), eye])
+    M = sp.vstack([top, mid, bot]).tocsc()
+    eq = system.equality_rows
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = ne + nr + ne, M.shape[0]
+    lp.col_cost_ = np.concatenate([np.zeros(ne + nr), np.ones(ne)])
+    lp.col_lower_ = np.concatenate([np.zeros(ne), np.full(nr, -inf), np.zeros(ne)])
+    lp.col_upper_ = np.concatenate([np.full(ne, inst.effort_max), np.full(nr + ne, inf)])
+    lp.row_lower_ = np.concatenate([np.zeros(m), -target, target])
+    lp.row_upper_ = np.concatenate([np.where(eq, 0.0, inf), np.full(2 * ne, inf)])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = M.indptr, M.indices, M.data
+    h = _highs()
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(h.getSolution().col_value[:ne], dtype=float)
+
+
 def canonical_rewards(inst, system: LinearSystem, efforts: np.ndarray) -> CanonicalRewards:
     """Rewards for the given efforts (Layout.effort_cols order)."""
     lay = system.layout
     A = system.A
     rc = lay.reward_cols
-    A_e = A[:, lay.effort_cols]
-    A_r = A[:, rc].tocsc()
-    rhs = -(A_e @ efforts)  # A_r R >= rhs
+    A_r = system.A_reward
+    rhs = -(system.A_effort @ efforts)  # A_r R >= rhs
     eq = system.equality_rows
     inf = highspy.kHighsInf
     lp = highspy.HighsLp()

@@ -50,7 +50,7 @@ def dual_bound(inst: ContractInstance, system: LinearSystem, lam: np.ndarray) ->
     lam = np.array(lam, dtype=float)
     eq = system.equality_rows
     lam[~eq] = np.maximum(lam[~eq], 0.0)
-    A_r = A[:, lay.reward_cols].tocsc()
+    A_r = system.A_reward
 
     def residual() -> np.ndarray:
         return N * w_r - A_r.T @ lam
@@ -72,7 +72,7 @@ def dual_bound(inst: ContractInstance, system: LinearSystem, lam: np.ndarray) ->
             cands.append((groups.get("liability2"), k, False))
             _absorb(lam, r[n + k], cands)
     res = float(np.max(np.abs(residual()))) if len(lam) else 0.0
-    s = A[:, lay.effort_cols].T @ lam
+    s = system.A_effort.T @ lam
     _, best = sup_concave(inst, N * w_g, s)
     return DualBound(float(best.sum()), res, lam)
 

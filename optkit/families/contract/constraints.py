@@ -8,6 +8,7 @@ same slacks independently (tests compare the two).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -67,7 +68,7 @@ class Group:
         return f"{self.name}[{', '.join(str(int(v)) for v in self.index[k])}]"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LinearSystem:
     layout: Layout
     A: sp.csr_matrix
@@ -76,6 +77,16 @@ class LinearSystem:
     @property
     def n_rows(self) -> int:
         return self.A.shape[0]
+
+    @cached_property
+    def A_effort(self) -> sp.csr_matrix:
+        """Columns of A on the efforts (Layout.effort_cols order)."""
+        return self.A[:, self.layout.effort_cols].tocsr()
+
+    @cached_property
+    def A_reward(self) -> sp.csc_matrix:
+        """Columns of A on the rewards (Layout.reward_cols order), column-compressed for LPs."""
+        return self.A[:, self.layout.reward_cols].tocsc()
 
     @property
     def equality_rows(self) -> np.ndarray:
@@ -103,7 +114,7 @@ class _Builder:
 
     def add_group(self, name: str, index: np.ndarray, equality: bool = False) -> np.ndarray:
         """Reserve len(index) rows; return their row numbers."""
-        index = np.asarray(index, dtype=np.int64).reshape(len(index), -1)
+        index = np.asarray(index, dtype=np.int64)
         start = self.n_rows
         self.n_rows += len(index)
         self.groups[name] = Group(name, start, self.n_rows, index, equality)

@@ -1,0 +1,1 @@
+"""Ground truth, suites and benchmarks. May import core, families and learn; never the CLI."""

@@ -1,0 +1,61 @@
+"""Shared fixtures: one small hand-written contract instance and an isolated registry."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from optkit.core import registry
+
+# The example of spec/contract.md ("Instance JSON"): I = 3 types, two periods, log valuation.
+# Hand-written rather than generated so that the bad-input tests below mutate one known field
+# at a time and nothing else about the file changes with a generator's draw order.
+CONTRACT_EXAMPLE = {
+    "family": "contract",
+    "schema_version": 1,
+    "name": "spec-example",
+    "n_servers": 10,
+    "willingness": [0.6, 1.0, 1.5],
+    "unit_cost": 1.2,
+    "prior": [0.3, 0.4, 0.3],
+    "transition": [[0.7, 0.2, 0.1], [0.2, 0.6, 0.2], [0.1, 0.2, 0.7]],
+    "discount": 0.9,
+    "periods": 2,
+    "valuation": {"kind": "log", "omega": 10.0, "kappa": 1.0},
+    "ir": "per_period",
+    "limited_liability": False,
+    "effort_max": 10.0,
+}
+
+
+@pytest.fixture
+def contract_dict() -> dict:
+    """A fresh deep copy of the spec's example instance (tests mutate it freely)."""
+    return copy.deepcopy(CONTRACT_EXAMPLE)
+
+
+@pytest.fixture
+def contract_file(tmp_path: Path, contract_dict: dict) -> Path:
+    """The spec's example instance written to tmp_path/example.json."""
+    path = tmp_path / "example.json"
+    path.write_text(json.dumps(contract_dict), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> dict:
+    """Swap the module-level family table for a copy for the length of one test.
+
+    Each FamilySpec is copied with its own solvers dict, so families and solvers a test
+    registers (on purpose or by a failing duplicate) vanish when monkeypatch undoes the swap.
+    """
+    table = {
+        name: dataclasses.replace(spec, solvers=dict(spec.solvers))
+        for name, spec in registry._FAMILIES.items()
+    }
+    monkeypatch.setattr(registry, "_FAMILIES", table)
+    return table
