@@ -289,8 +289,9 @@ def _shipped_suite() -> Path:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: maps every failure to its exit code with one line on stderr."""
     try:
-        app(args=argv, prog_name="optkit", standalone_mode=False)
-        return EXIT_OK
+        # In non-standalone mode click returns a command's typer.Exit code instead of raising.
+        rc = app(args=argv, prog_name="optkit", standalone_mode=False)
+        return rc if isinstance(rc, int) else EXIT_OK
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

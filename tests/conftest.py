@@ -59,3 +59,30 @@ def isolated_registry(monkeypatch: pytest.MonkeyPatch) -> dict:
     }
     monkeypatch.setattr(registry, "_FAMILIES", table)
     return table
+
+
+@dataclasses.dataclass
+class CliRun:
+    """Exit code and captured streams of one in-process `optkit` call."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return self.err.strip().splitlines()
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):
+    """Call `optkit.cli.main(argv)` in-process (what the console script runs) and capture output."""
+    from optkit.cli import main
+
+    def run(*argv: object) -> CliRun:
+        capsys.readouterr()  # drop anything printed before this call
+        code = main([str(a) for a in argv])
+        captured = capsys.readouterr()
+        return CliRun(code, captured.out, captured.err)
+
+    return run

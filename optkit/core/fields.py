@@ -123,6 +123,9 @@ def as_array(
 
     Element bounds are checked with the offending index in the message.
     """
+    bad = _first_non_number(value, field)
+    if bad is not None:
+        raise InvalidInputError(bad[0], f"must be a number, got {_kind(bad[1])}")
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -147,6 +150,22 @@ def as_array(
             raise InvalidInputError(idx, f"must be {name}{limit}, got {arr[~ok].flat[0]}")
     arr.setflags(write=False)
     return arr
+
+
+def _first_non_number(value: Any, path: str) -> tuple[str, Any] | None:
+    """The first leaf of nested lists that is not a real number: numpy would quietly turn
+    true into 1.0 and "1.5" into 1.5, so JSON booleans and strings are refused here."""
+    if isinstance(value, (list, tuple)):
+        for k, v in enumerate(value):
+            hit = _first_non_number(v, f"{path}[{k}]")
+            if hit is not None:
+                return hit
+        return None
+    if isinstance(value, np.ndarray):
+        return None if value.dtype.kind in "fiu" else (path, value)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return path, value
+    return None
 
 
 def _shape(shape: tuple[int | None, ...]) -> str:
@@ -177,6 +196,9 @@ def stochastic(arr: np.ndarray, field: str) -> np.ndarray:
         raise InvalidInputError(
             where, f"must sum to 1 (within {PROBABILITY_SUM}), sums to {float(sums[off][0]):.9g}"
         )
-    out = arr / sums
+    # Renormalise only rows whose sum is off by more than rounding: dividing by a floating-point
+    # sum is not idempotent, and a saved-and-reloaded instance must come back bit for bit.
+    needs = np.abs(sums - 1.0) > 1e-13
+    out = np.where(needs, arr / sums, arr)
     out.setflags(write=False)
     return out

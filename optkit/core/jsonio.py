@@ -14,10 +14,6 @@ import numpy as np
 from optkit.core.errors import InvalidInputError
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def read_json(path: str | os.PathLike[str]) -> Any:
     """Parse a JSON file; NaN/Infinity literals are refused (they are not JSON)."""
     p = Path(path)
@@ -30,13 +26,35 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInputError("", f"cannot read: {exc}", source=str(p)) from None
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(
             "", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", source=str(p)
         ) from None
-    except ValueError as exc:
-        raise InvalidInputError("", f"not valid JSON ({exc})", source=str(p)) from None
+    hit = _first_non_finite(data, "")
+    if hit is not None:
+        # Python's json reads NaN/Infinity literals, which JSON does not have: name the field.
+        where, value = hit
+        literal = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+        raise InvalidInputError(where or "(document)", f"{literal} is not valid JSON", source=str(p))
+    return data
+
+
+def _first_non_finite(node: Any, path: str) -> tuple[str, float] | None:
+    """Path and value of the first NaN/inf in parsed JSON (``transition[1][2]``), else None."""
+    if isinstance(node, float) and not math.isfinite(node):
+        return path, node
+    if isinstance(node, dict):
+        for k, v in node.items():
+            hit = _first_non_finite(v, f"{path}.{k}" if path else str(k))
+            if hit is not None:
+                return hit
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            hit = _first_non_finite(v, f"{path}[{i}]")
+            if hit is not None:
+                return hit
+    return None
 
 
 def _default(obj: Any) -> Any:

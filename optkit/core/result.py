@@ -157,9 +157,13 @@ class SolveResult:
         """Inverse of to_dict. `decode_decision(dict)` rebuilds the typed decision (else kept raw)."""
         f = Fields(data)
         s = Fields(f.get("solver"), "solver")
+        guarantee = s.get("guarantee")
+        if guarantee not in {g.value for g in Guarantee}:
+            valid = ", ".join(g.value for g in Guarantee)
+            raise InvalidInputError("solver.guarantee", f"unknown guarantee {guarantee!r}; valid: {valid}")
         solver = SolverInfo(
             name=str(s.get("name")),
-            guarantee=Guarantee(s.get("guarantee")),
+            guarantee=Guarantee(guarantee),
             backend=str(s.get("backend", "")),
             backend_version=str(s.get("backend_version", "")),
         )

@@ -43,7 +43,9 @@ class Status(str, Enum):
         return self in (Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT)
 
     @classmethod
-    def parse(cls, text: str) -> Status:
+    def parse(cls, text: str | Status) -> Status:
+        if isinstance(text, cls):
+            return text
         try:
             return cls(str(text).lower())
         except ValueError:

@@ -57,7 +57,8 @@ def test_dumps_refuses_nan_and_converts_numpy():
     """Nothing unreadable is ever written; numpy arrays and scalars are written as plain JSON."""
     with pytest.raises(ValueError):
         dumps({"x": math.nan})
-    assert json.loads(dumps({"a": np.arange(3), "b": np.float64(0.5)})) == {"a": [0, 1, 2], "b": 0.5}
+    text = dumps({"a": np.arange(3), "b": np.float64(0.5)})
+    assert json.loads(text) == {"a": [0, 1, 2], "b": 0.5}
 
 
 def test_write_json_atomic_replaces_and_leaves_no_temp(tmp_path):
@@ -79,7 +80,7 @@ def test_failed_write_keeps_the_old_file(tmp_path):
 
 
 def test_failed_rename_removes_the_temp_file(tmp_path, monkeypatch):
-    """A crash between write and rename must not leave a half-written temp file or touch the target."""
+    """A crash between write and rename leaves no temp file and does not touch the target."""
     p = tmp_path / "out.json"
     write_json_atomic(p, {"v": 1})
 

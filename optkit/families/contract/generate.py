@@ -6,12 +6,13 @@ it changes every instance, so a change is a new preset name, never an edit.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 
 from optkit.core.errors import InvalidInputError
-from optkit.core.fields import as_int
+from optkit.core.fields import as_bool, as_int
 from optkit.core.seeding import make_rng
 from optkit.families.contract.instance import ContractInstance, LogValuation, PowerValuation
 
@@ -78,7 +79,6 @@ def generate(preset: str = "default", seed: int = 0, *, n_types: int | None = No
         raise InvalidInputError("preset", f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
     if n_types is not None:
         n_types = as_int(n_types, "n_types", ge=1, le=MAX_TYPES)
-    inst = PRESETS[preset](make_rng(seed), n_types, bool(limited_liability))
-    if name is not None:
-        object.__setattr__(inst, "name", name)
-    return inst
+    ll = as_bool(limited_liability, "limited_liability")
+    inst = PRESETS[preset](make_rng(seed), n_types, ll)
+    return inst if name is None else dataclasses.replace(inst, name=name)  # re-validates

@@ -196,6 +196,8 @@ class ContractInstance:
         periods = as_int(f.get("periods", 2), "periods", ge=1, le=2)
         theta = as_array(f.get("willingness"), "willingness", (None,), gt=0)
         n = theta.shape[0]
+        if n < 1:
+            raise InvalidInputError("willingness", "must list at least one type")
         transition = f.get("transition", None)
         if transition is None and periods == 2:
             raise InvalidInputError("transition", "is required when periods = 2")
@@ -281,6 +283,13 @@ class ContractDecision:
         f = Fields(data)
         f.get("family", None)
         f.get("schema_version", None)
+        if instance is not None:  # size against the instance first, so the short field is named
+            n = instance.n_types
+            for key, shape in (("effort1", (n,)), ("reward1", (n,))) + (
+                (("effort2", (n, n)), ("reward2", (n, n))) if instance.dynamic else ()
+            ):
+                if f.has(key):
+                    as_array(f.data[key], key, shape)
         dec = cls(
             effort1=f.get("effort1"),
             reward1=f.get("reward1"),
