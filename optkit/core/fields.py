@@ -152,19 +152,22 @@ def as_array(
     return arr
 
 
-def _first_non_number(value: Any, path: str) -> tuple[str, Any] | None:
-    """The first leaf of nested lists that is not a real number: numpy would quietly turn
-    true into 1.0 and "1.5" into 1.5, so JSON booleans and strings are refused here."""
+def _first_non_number(value: Any, field: str, index: tuple[int, ...] = ()) -> tuple[str, Any] | None:
+    """The first leaf of nested lists that is not a real number, as ('field[i, j]', leaf).
+
+    numpy would quietly turn true into 1.0 and "1.5" into 1.5, so JSON booleans and strings are
+    refused here instead."""
     if isinstance(value, (list, tuple)):
         for k, v in enumerate(value):
-            hit = _first_non_number(v, f"{path}[{k}]")
+            hit = _first_non_number(v, field, index + (k,))
             if hit is not None:
                 return hit
         return None
-    if isinstance(value, np.ndarray):
-        return None if value.dtype.kind in "fiu" else (path, value)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu":
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return path, value
+        where = f"{field}[{', '.join(map(str, index))}]" if index else field
+        return where, value
     return None
 
 

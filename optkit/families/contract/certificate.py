@@ -26,13 +26,16 @@ class DualBound:
     """max |A_Rᵀλ - N wR| left after repair (0 up to rounding when the bound is valid)."""
     multipliers: np.ndarray
     """The repaired λ, one per row of the system (equality rows may be negative)."""
+    efforts: np.ndarray
+    """The Lagrangian's maximiser over efforts at λ (Layout.effort_cols order). At optimal λ it is
+    the optimal effort wherever the weight of G is positive (G strictly concave there)."""
 
 
 def sup_concave(inst: ContractInstance, a: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """argmax and max over e in [0, e_max] of a·G(e) + s·e, elementwise (a >= 0)."""
     E = inst.effort_max
     v = inst.valuation
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if isinstance(v, LogValuation):
             stat = -a * v.omega / s - 1.0 / v.kappa  # a ω κ / (1 + κ e) = -s
         else:
@@ -73,8 +76,8 @@ def dual_bound(inst: ContractInstance, system: LinearSystem, lam: np.ndarray) ->
             _absorb(lam, r[n + k], cands)
     res = float(np.max(np.abs(residual()))) if len(lam) else 0.0
     s = system.A_effort.T @ lam
-    _, best = sup_concave(inst, N * w_g, s)
-    return DualBound(float(best.sum()), res, lam)
+    e, best = sup_concave(inst, N * w_g, s)
+    return DualBound(float(best.sum()), res, lam, e)
 
 
 def _absorb(lam: np.ndarray, r: float, candidates) -> None:

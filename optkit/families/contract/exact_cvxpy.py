@@ -285,32 +285,35 @@ def solve(
                             message=f"cvxpy status {cvx_status}", **out)
     a, m = scales(instance)
     system = build_system(instance)
-    e1 = clean_efforts(a * model.x1.value, instance.effort_max)
-    e2 = clean_efforts(a * model.x2.value, instance.effort_max) if instance.dynamic else None
-    efforts = np.concatenate([e1] + ([e2.ravel()] if e2 is not None else []))
-    canon = canonical_rewards(instance, system, efforts)
+    # Clarabel's efforts are accurate to ~1e-4 where the objective is flat near the optimum; the
+    # Lagrangian's maximiser at its multipliers is exact up to their error wherever G has
+    # positive weight (closed form, certificate.py). Both candidates get canonical rewards and
+    # the better menu is kept: polishing wins on most instances, the raw efforts where the
+    # multipliers are degenerate.
+    w_g, _ = objective_weights(instance)
+    first = dual_bound(instance, system, model.multipliers(system, instance.n_servers))
+    raw = np.concatenate([a * model.x1.value] + ([a * model.x2.value.ravel()] if instance.dynamic else []))
+    candidates = [
+        m_ for m_ in (
+            _canonical_menu(instance, system, np.where(w_g > 0, first.efforts, raw)),
+            _canonical_menu(instance, system, raw),
+        ) if m_ is not None
+    ]
     flags = list(flags)
-    if not canon.ok:
-        moved = implementable_efforts(instance, system, efforts)
-        if moved is not None:
-            flags.append("efforts_polished")
-            efforts = moved
-            e1 = efforts[: instance.n_types]
-            e2 = efforts[instance.n_types :].reshape(instance.n_types, -1) if instance.dynamic else None
-            canon = canonical_rewards(instance, system, efforts)
-    if canon.ok:
-        r1, r2 = canon.r1, canon.r2
-        payment = canon.payment
-    else:  # efforts not exactly implementable by rounding: keep Clarabel's own rewards
+    if candidates:
+        menu = max(candidates, key=lambda c: c.objective)
+        flags.extend(menu.flags)
+        decision, objective = menu.decision, menu.objective
+    else:  # no implementable menu found: keep Clarabel's own menu, efforts and rewards
         flags.append("not_canonical")
+        n = instance.n_types
+        e1 = clean_efforts(raw[:n], instance.effort_max)
+        e2 = clean_efforts(raw[n:].reshape(n, n), instance.effort_max) if instance.dynamic else None
         r1 = m * (model.u1.value + values["phit1"] * model.x1.value)
         r2 = m * (model.u2.value + values["phit2"] * model.x2.value) if instance.dynamic else None
-        _, w_r = objective_weights(instance)
-        payment = float(w_r @ np.concatenate([r1] + ([r2.ravel()] if r2 is not None else [])))
-    decision = ContractDecision(effort1=e1, reward1=r1, effort2=e2, reward2=r2)
-    w_g, _ = objective_weights(instance)
-    objective = instance.n_servers * (float(w_g @ instance.valuation.value(efforts)) - payment)
-    cert = dual_bound(instance, system, model.multipliers(system, instance.n_servers))
+        decision = ContractDecision(effort1=e1, reward1=r1, effort2=e2, reward2=r2)
+        objective = evaluate(instance, decision).objective
+    cert = first
     ev = evaluate(instance, decision)
     gap = (cert.bound - objective) / max(abs(objective), 1.0)
     if cvx_status == cp.OPTIMAL_INACCURATE and ev.max_violation <= EXACT_FEASIBILITY and (
@@ -348,6 +351,38 @@ def solve(
         flags=tuple(flags),
         **out,
     )
+
+
+@dataclass(frozen=True)
+class _Menu:
+    decision: ContractDecision
+    objective: float
+    flags: tuple[str, ...]
+
+
+def _canonical_menu(instance: ContractInstance, system, target: np.ndarray) -> _Menu | None:
+    """Canonical rewards for efforts near `target` (projected onto implementable ones if needed)."""
+    n = instance.n_types
+    split = lambda e: (e[:n], e[n:].reshape(n, n) if instance.dynamic else None)  # noqa: E731
+    e1, e2 = split(target)
+    e1 = clean_efforts(e1, instance.effort_max)
+    e2 = clean_efforts(e2, instance.effort_max) if e2 is not None else None
+    efforts = np.concatenate([e1] + ([e2.ravel()] if e2 is not None else []))
+    flags: tuple[str, ...] = ()
+    canon = canonical_rewards(instance, system, efforts)
+    if not canon.ok:
+        moved = implementable_efforts(instance, system, efforts)
+        if moved is None:
+            return None
+        efforts, flags = moved, ("efforts_projected",)
+        e1, e2 = split(efforts)
+        canon = canonical_rewards(instance, system, efforts)
+        if not canon.ok:
+            return None
+    w_g, _ = objective_weights(instance)
+    objective = instance.n_servers * (float(w_g @ instance.valuation.value(efforts)) - canon.payment)
+    return _Menu(ContractDecision(effort1=e1, reward1=canon.r1, effort2=e2, reward2=canon.r2),
+                 objective, flags)
 
 
 def _slack_items(ev):

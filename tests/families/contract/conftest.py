@@ -6,7 +6,6 @@ import copy
 from typing import Any
 
 import pytest
-
 from contract_testkit import EXAMPLE
 
 

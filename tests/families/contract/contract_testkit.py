@@ -28,7 +28,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 import optkit
-from optkit.families.contract.instance import ContractDecision, ContractInstance
+from optkit.families.contract.instance import ContractDecision, ContractInstance, LogValuation
 
 # Hand-written (not generated) so that each bad-input test mutates one known field and nothing
 # else moves with a generator's draw order. I = 3, two periods, log valuation, N = 10.
@@ -118,3 +118,33 @@ def small_instances(draw, presets=SMALL_PRESETS, max_types: int = 4) -> Contract
     if preset != "static" and draw(st.booleans()):
         changes["ir"] = draw(st.sampled_from(["per_period", "interim"]))
     return gen(preset, seed, n, **changes)
+
+
+def first_best_effort(inst: ContractInstance, phi: float) -> float:
+    """argmax over [0, effort_max] of G(e) - φ e, closed form: G'(e) = φ, clamped."""
+    v = inst.valuation
+    if isinstance(v, LogValuation):
+        e = v.omega / phi - 1.0 / v.kappa
+    else:
+        e = (v.omega * v.rho / phi) ** (1.0 / (1.0 - v.rho))
+    return float(np.clip(e, 0.0, inst.effort_max))
+
+
+def first_best_value(inst: ContractInstance) -> float:
+    """Complete information: each type pays exactly its cost, so per type the cloud gets
+    max_e G(e) - φ e; weighted by ν (period 1) and δ ν_i P_ij (period 2), times N."""
+    efforts = np.array([first_best_effort(inst, p) for p in inst.phi])
+    fb = inst.valuation.value(efforts) - inst.phi * efforts
+    per_es = inst.prior @ fb
+    if inst.dynamic:
+        per_es += inst.discount * inst.prior @ inst.transition @ fb
+    return inst.n_servers * per_es
+
+
+def multipliers_vector(system, named: dict[str, float]) -> np.ndarray:
+    """A certificate's {row name: λ} (only |λ| > 1e-9 is reported) as a vector over the rows."""
+    rows = {system.row_name(k): k for k in range(system.n_rows)}
+    lam = np.zeros(system.n_rows)
+    for name, value in named.items():
+        lam[rows[name]] = value
+    return lam

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from contract_testkit import feasible_menu, gen, replace, small_instances
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import optkit
-from contract_testkit import feasible_menu, gen, replace, small_instances
 from optkit.families.contract.constraints import build_system, stack_decision
 from optkit.families.contract.instance import ContractDecision, ContractInstance
 
@@ -27,7 +27,7 @@ PROPERTY = settings(max_examples=60, deadline=None)
 
 
 def random_menu(data, inst: ContractInstance) -> ContractDecision:
-    """Arbitrary menus, bounds included (efforts slightly outside [0, effort_max], any sign of R)."""
+    """Arbitrary menus: efforts a little outside [0, effort_max] too, rewards of any sign."""
     n = inst.n_types
     effort = st.floats(-1.0, inst.effort_max + 1.0)
     money = st.floats(-50.0, 50.0)

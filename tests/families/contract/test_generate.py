@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from contract_testkit import PRESETS, gen
 
 import optkit
-from contract_testkit import PRESETS, gen
 from optkit.core.errors import InvalidInputError, UnknownNameError
 from optkit.families.contract import generate as family_generate
 from optkit.families.contract.instance import ContractInstance
@@ -173,28 +173,17 @@ def test_name_option():
     assert optkit.generate("contract", seed=0, name="x").to_dict()["name"] == "x"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,  # "DID NOT RAISE"
-    reason="BUG optkit/families/contract/generate.py generate(): limited_liability is passed "
-    "through bool(), so the string 'False' (truthy) silently switches limited liability ON",
-)
 def test_limited_liability_string_refused():
-    """The STYLE.md pitfall: "False" must not be read as true; refuse it naming the option."""
+    """The STYLE.md pitfall: "False" must not be read as true; refuse it naming the option.
+    Regression: generate() passed the option through bool()."""
     with pytest.raises(InvalidInputError) as info:
         optkit.generate("contract", seed=0, limited_liability="False")
     assert info.value.field == "limited_liability"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,  # "DID NOT RAISE"
-    reason="BUG optkit/families/contract/generate.py generate(): name is set with "
-    "object.__setattr__ after validation, so name=5 is accepted and its to_dict() is then "
-    "refused by from_dict ('name: must be a string')",
-)
 def test_non_string_name_refused():
-    """The generator must apply the instance's own rule for `name`."""
+    """The generator applies the instance's own rule for `name` (regression: it was set after
+    validation, so its to_dict() was then refused by from_dict)."""
     with pytest.raises(InvalidInputError) as info:
         optkit.generate("contract", seed=0, name=5)
     assert info.value.field == "name"
