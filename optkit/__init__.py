@@ -1,9 +1,9 @@
 """optkit: solver-backed optimisation for edge/cloud AI-agent resource allocation.
 
-    import optkit
-    inst = optkit.generate("contract", preset="default", seed=0)
-    res = optkit.solve(inst)            # the family's default exact solver
-    res.status, res.objective, res.bound, res.gap
+import optkit
+inst = optkit.generate("contract", preset="default", seed=0)
+res = optkit.solve(inst)            # the family's default exact solver
+res.status, res.objective, res.bound, res.gap
 """
 
 from importlib import metadata as _metadata
@@ -22,7 +22,19 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
     __version__ = "0+unknown"
 
 __all__ = [
-    "Guarantee", "InvalidInputError", "NoDecisionError", "OptkitError", "SolveResult", "Status",
-    "__version__", "evaluate", "families", "generate", "load", "load_decision", "show_versions",
-    "solve", "solvers",
+    "Guarantee",
+    "InvalidInputError",
+    "NoDecisionError",
+    "OptkitError",
+    "SolveResult",
+    "Status",
+    "__version__",
+    "evaluate",
+    "families",
+    "generate",
+    "load",
+    "load_decision",
+    "show_versions",
+    "solve",
+    "solvers",
 ]

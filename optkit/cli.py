@@ -76,25 +76,36 @@ def versions_cmd() -> None:
 
 @app.command("families")
 def families_cmd(
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json")
+    ] = OutputFormat.table,
 ) -> None:
     """List families, their presets and their solvers with guarantees."""
     rows = []
     for name in registry.family_names():
         fam = registry.get_family(name)
         for s in registry.solver_specs(name):
-            rows.append({
-                "family": name, "solver": s.name, "guarantee": s.guarantee.value,
-                "default": s.name == fam.default_solver, "description": s.description,
-                "presets": list(fam.presets),
-            })
+            rows.append(
+                {
+                    "family": name,
+                    "solver": s.name,
+                    "guarantee": s.guarantee.value,
+                    "default": s.name == fam.default_solver,
+                    "description": s.description,
+                    "presets": list(fam.presets),
+                }
+            )
     if fmt is OutputFormat.json:
         print(dumps(rows))
         return
     table = Table("family", "solver", "guarantee", "description", title="optkit families")
     for r in rows:
-        table.add_row(r["family"], r["solver"] + (" (default)" if r["default"] else ""),
-                      r["guarantee"], r["description"])
+        table.add_row(
+            r["family"],
+            r["solver"] + (" (default)" if r["default"] else ""),
+            r["guarantee"],
+            r["description"],
+        )
     out.print(table)
     for name in registry.family_names():
         out.print(f"{name} presets: {', '.join(registry.get_family(name).presets)}")
@@ -105,13 +116,18 @@ def generate_cmd(
     family: Annotated[str, typer.Argument(help="Family name (see `optkit families`).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the instance JSONs to.")],
     n: Annotated[int, typer.Option("--n", min=1, help="Number of instances.")] = 1,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the first instance; "
-                                      "instance k uses seed + k.")] = 0,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, help="Seed of the first instance; instance k uses seed + k."),
+    ] = 0,
     preset: Annotated[str | None, typer.Option("--preset", help="Named preset.")] = None,
-    n_types: Annotated[int | None, typer.Option("--n-types", min=1,
-                                                help="Override the preset's size (contract: I).")] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite/--no-overwrite",
-                                            help="Replace files that exist.")] = False,
+    n_types: Annotated[
+        int | None,
+        typer.Option("--n-types", min=1, help="Override the preset's size (contract: I)."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite/--no-overwrite", help="Replace files that exist.")
+    ] = False,
 ) -> None:
     """Write N seeded instances of a preset as JSON files (atomically)."""
     fam = registry.get_family(family)
@@ -152,23 +168,34 @@ def _fmt(x: Any, spec: str = ".6g") -> str:
 @app.command("solve")
 def solve_cmd(
     path: Annotated[Path, typer.Argument(help="Instance JSON file, or a folder of them.")],
-    solver: Annotated[str | None, typer.Option("--solver", help="Solver name (default: the "
-                                               "family's default exact solver).")] = None,
-    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.0,
-                                                     help="Seconds, set-up included.")] = None,
+    solver: Annotated[
+        str | None,
+        typer.Option("--solver", help="Solver name (default: the family's default exact solver)."),
+    ] = None,
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", min=0.0, help="Seconds, set-up included.")
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     threads: Annotated[int, typer.Option("--threads", min=1)] = 1,
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.table,
-    save: Annotated[Path | None, typer.Option("--out", help="Write the result JSON here (a file; "
-                                              "a folder when solving a folder).")] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json")
+    ] = OutputFormat.table,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write the result JSON here (a file; a folder when solving a folder)."
+        ),
+    ] = None,
 ) -> None:
-    """Solve one instance (or every instance in a folder) and print status, objective, bound, gap."""
+    """Solve one instance (or every instance in a folder): status, objective, bound, gap."""
     files = _instance_files(path)
     results: list[tuple[Path, SolveResult | str]] = []
     for f in files:
         try:
             inst = api.load(f)
-            res = api.solve(inst, solver=solver, time_limit_s=time_limit, seed=seed, threads=threads)
+            res = api.solve(
+                inst, solver=solver, time_limit_s=time_limit, seed=seed, threads=threads
+            )
         except InvalidInputError as exc:
             if len(files) == 1:
                 raise
@@ -179,8 +206,10 @@ def solve_cmd(
             write_json_atomic(target, res.to_dict())
         results.append((f, res))
     if fmt is OutputFormat.json:
-        docs = [r.to_dict() if isinstance(r, SolveResult) else {"file": str(f), "error": r}
-                for f, r in results]
+        docs = [
+            r.to_dict() if isinstance(r, SolveResult) else {"file": str(f), "error": r}
+            for f, r in results
+        ]
         print(dumps(docs[0] if len(files) == 1 and path.is_file() else docs))
     else:
         _result_table(results)
@@ -204,8 +233,13 @@ def _result_table(results: Iterable[tuple[Path, SolveResult | str]]) -> None:
             continue
         ev = r.evaluation
         table.add_row(
-            f.name, r.solver.name, r.status.value, _fmt(r.objective, ".8g"), _fmt(r.bound, ".8g"),
-            _fmt(r.gap, ".1e"), _fmt(ev.max_violation if ev else None, ".1e"),
+            f.name,
+            r.solver.name,
+            r.status.value,
+            _fmt(r.objective, ".8g"),
+            _fmt(r.bound, ".8g"),
+            _fmt(r.gap, ".1e"),
+            _fmt(ev.max_violation if ev else None, ".1e"),
             f"{r.timing.wall_s:.3f}",
         )
     out.print(table)
@@ -215,7 +249,9 @@ def _result_table(results: Iterable[tuple[Path, SolveResult | str]]) -> None:
 def check_cmd(
     path: Annotated[Path, typer.Argument(help="Instance JSON file.")],
     decision: Annotated[Path, typer.Option("--decision", help="Decision JSON (or a result JSON).")],
-    fmt: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json")
+    ] = OutputFormat.table,
 ) -> None:
     """Re-score a decision: objective, every violated constraint, feasible or not."""
     inst = api.load(path)
@@ -226,7 +262,10 @@ def check_cmd(
         print(dumps(data))
         return
     out.print(f"objective      {report.objective:.10g}")
-    out.print(f"max violation  {report.max_violation:.3e}" + (f"  ({report.worst})" if report.worst else ""))
+    out.print(
+        f"max violation  {report.max_violation:.3e}"
+        + (f"  ({report.worst})" if report.worst else "")
+    )
     out.print(f"feasible       {str(report.feasible).lower()}")
     for name, v in list(data.get("violations", {}).items())[:20]:
         out.print(f"  violated {name}: {v:.3e}")
@@ -234,10 +273,18 @@ def check_cmd(
 
 @app.command("demo")
 def demo_cmd(
-    quick: Annotated[bool, typer.Option("--quick/--full", help="A small subset (well under a "
-                                        "minute) or the whole suite.")] = False,
-    suite: Annotated[Path | None, typer.Option("--suite", help="Suite folder (default: the shipped "
-                                               "instances/contract/suite-v1).")] = None,
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick/--full", help="A small subset (well under a minute) or the whole suite."
+        ),
+    ] = False,
+    suite: Annotated[
+        Path | None,
+        typer.Option(
+            "--suite", help="Suite folder (default: the shipped instances/contract/suite-v1)."
+        ),
+    ] = None,
 ) -> None:
     """The main job on embedded defaults: solve the shipped contract suite, compare with its
     certified solutions, print the table."""
@@ -260,19 +307,40 @@ def demo_cmd(
         if res.status is not Status.OPTIMAL:
             failures += 1
         rows.append((f, res, diff))
-    table = Table("instance", "I", "T", "ir", "G", "status", "objective", "gap", "max viol",
-                  "vs certified", "ms", title=f"contract suite: {folder}")
+    table = Table(
+        "instance",
+        "I",
+        "T",
+        "ir",
+        "G",
+        "status",
+        "objective",
+        "gap",
+        "max viol",
+        "vs certified",
+        "ms",
+        title=f"contract suite: {folder}",
+    )
     for f, r, diff in rows:
         inst = api.load(f)
         table.add_row(
-            f.stem, str(inst.n_types), str(inst.periods), inst.ir, inst.valuation.kind,
-            r.status.value, _fmt(r.objective, ".8g"), _fmt(r.gap, ".1e"),
+            f.stem,
+            str(inst.n_types),
+            str(inst.periods),
+            inst.ir,
+            inst.valuation.kind,
+            r.status.value,
+            _fmt(r.objective, ".8g"),
+            _fmt(r.gap, ".1e"),
             _fmt(r.evaluation.max_violation if r.evaluation else None, ".1e"),
-            _fmt(diff, ".1e"), f"{1e3 * r.timing.wall_s:.1f}",
+            _fmt(diff, ".1e"),
+            f"{1e3 * r.timing.wall_s:.1f}",
         )
     out.print(table)
-    out.print(f"{len(rows)} instances, {len(rows) - failures} optimal; "
-              f"largest relative difference to the certified objective: {worst_diff:.1e}")
+    out.print(
+        f"{len(rows)} instances, {len(rows) - failures} optimal; "
+        f"largest relative difference to the certified objective: {worst_diff:.1e}"
+    )
     if failures:
         raise typer.Exit(EXIT_NO_ANSWER)
 
@@ -313,8 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001
         if _state["verbose"]:
             raise
-        err.print(f"internal error: {type(exc).__name__}: {exc} (rerun with -v for the traceback)",
-                  markup=False)
+        err.print(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with -v for the traceback)",
+            markup=False,
+        )
         return EXIT_INTERNAL
 
 

@@ -53,8 +53,7 @@ def optkit_imports() -> dict[str, set[str]]:
     table = {}
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         name = module_name(path)
-        names = imported_modules(path.read_text(encoding="utf-8"), name,
-                                 path.name == "__init__.py")
+        names = imported_modules(path.read_text(encoding="utf-8"), name, path.name == "__init__.py")
         table[name] = {n for n in names if n == "optkit" or n.startswith("optkit.")}
     return table
 
@@ -99,8 +98,11 @@ def test_core_imports_only_core(module):
 @pytest.mark.parametrize("module", modules_of("optkit.families"))
 def test_families_import_only_core_and_families(module):
     """A family never imports learn/, bench/ or cli (they sit above it)."""
-    bad = sorted(n for n in IMPORTS[module]
-                 if not (in_layer(n, "optkit.core") or in_layer(n, "optkit.families")))
+    bad = sorted(
+        n
+        for n in IMPORTS[module]
+        if not (in_layer(n, "optkit.core") or in_layer(n, "optkit.families"))
+    )
     assert bad == [], f"{module} imports {bad}"
 
 
@@ -110,13 +112,15 @@ LEARN = modules_of("optkit.learn")
 @pytest.mark.skipif(not LEARN, reason="optkit/learn does not exist yet")
 @pytest.mark.parametrize("module", LEARN or ["(none)"])
 def test_learn_never_imports_bench_or_cli(module):
-    bad = sorted(n for n in IMPORTS[module]
-                 if in_layer(n, "optkit.bench") or in_layer(n, "optkit.cli"))
+    bad = sorted(
+        n for n in IMPORTS[module] if in_layer(n, "optkit.bench") or in_layer(n, "optkit.cli")
+    )
     assert bad == [], f"{module} imports {bad}"
 
 
-@pytest.mark.parametrize("module", sorted(m for m in IMPORTS
-                                          if m not in ("optkit.cli", "optkit.__main__")))
+@pytest.mark.parametrize(
+    "module", sorted(m for m in IMPORTS if m not in ("optkit.cli", "optkit.__main__"))
+)
 def test_nothing_imports_the_cli(module):
     """cli sits on top of every layer; an import of it from below would be a cycle."""
     assert not any(in_layer(n, "optkit.cli") for n in IMPORTS[module])

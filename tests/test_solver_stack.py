@@ -61,13 +61,16 @@ SOLVES = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("order", [("ortools", "highspy", "cvxpy"),
-                                   ("highspy", "cvxpy", "ortools")],
-                         ids=["ortools-first", "highspy-first"])
+@pytest.mark.parametrize(
+    "order",
+    [("ortools", "highspy", "cvxpy"), ("highspy", "cvxpy", "ortools")],
+    ids=["ortools-first", "highspy-first"],
+)
 def test_solver_triple_in_one_process(order):
     code = "\n".join(IMPORTS[name] for name in order) + "\n" + SOLVES
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
 

@@ -8,7 +8,8 @@ For each I, the same `default`-preset instances (n_types = I) are solved three w
   rebuild  the same parameterised formulation module built and compiled afresh per instance;
   inline   a fresh problem with the data as constants per instance (what a model written inline
            gets; cheaper to compile than a parameterised one, so the stronger baseline).
-All three include everything `optkit.solve` does (canonical LP, dual-bound certificate, re-scoring). Cold = first solve of a shape in a fresh process (imports
+All three include everything `optkit.solve` does (canonical LP, dual-bound certificate,
+re-scoring). Cold = first solve of a shape in a fresh process (imports
 done beforehand, reported separately).
 """
 
@@ -47,8 +48,12 @@ def time_solves(instances, mode: str) -> list[float]:
 
 
 def cold(n: int, seed: int = 0) -> tuple[float, float, str]:
-    line = subprocess.run([sys.executable, "-c", COLD_SNIPPET.format(n=n, seed=seed)],
-                          capture_output=True, text=True, check=True).stdout.split()
+    line = subprocess.run(
+        [sys.executable, "-c", COLD_SNIPPET.format(n=n, seed=seed)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     return float(line[0]), float(line[1]), line[2]
 
 
@@ -59,19 +64,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     lo, hi = (int(x) for x in args.sizes.split("-"))
-    print("| I | cached DPP ms | rebuild module ms | speed-up | inline constants ms | speed-up "
-          "| cold first solve s | import s | cold status |")
+    print(
+        "| I | cached DPP ms | rebuild module ms | speed-up | inline constants ms | speed-up "
+        "| cold first solve s | import s | cold status |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for n in range(lo, hi + 1):
-        insts = [optkit.generate("contract", "default", args.seed + k, n_types=n)
-                 for k in range(args.instances)]
+        insts = [
+            optkit.generate("contract", "default", args.seed + k, n_types=n)
+            for k in range(args.instances)
+        ]
         optkit.solve(insts[0])  # compile this shape once; not counted
         dpp = statistics.median(time_solves(insts, "cached"))
         reb = statistics.median(time_solves(insts, "rebuild"))
         inl = statistics.median(time_solves(insts, "inline"))
         imp, first, status = cold(n, args.seed)
-        print(f"| {n} | {1e3 * dpp:.2f} | {1e3 * reb:.2f} | {reb / dpp:.1f}x | {1e3 * inl:.2f} "
-              f"| {inl / dpp:.1f}x | {first:.3f} | {imp:.2f} | {status} |", flush=True)
+        print(
+            f"| {n} | {1e3 * dpp:.2f} | {1e3 * reb:.2f} | {reb / dpp:.1f}x | {1e3 * inl:.2f} "
+            f"| {inl / dpp:.1f}x | {first:.3f} | {imp:.2f} | {status} |",
+            flush=True,
+        )
     return 0
 
 

@@ -42,8 +42,9 @@ VARIANTS: dict[str, Callable[[int, int], ContractInstance]] = {
     "power-interim": _power_interim,
     "static": lambda s, n: optkit.generate("contract", "static", s, n_types=n),
     "static-power": _static_power,
-    "liability": lambda s, n: optkit.generate("contract", "default", s, n_types=n,
-                                              limited_liability=True),
+    "liability": lambda s, n: optkit.generate(
+        "contract", "default", s, n_types=n, limited_liability=True
+    ),
 }
 
 

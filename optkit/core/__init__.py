@@ -7,11 +7,20 @@ from optkit.core.errors import (
     OptkitError,
     UnknownNameError,
 )
-from optkit.core.result import Evaluation, SolverInfo, SolverOutput, SolveResult, Timing
+from optkit.core.result import Evaluation, SolveResult, SolverInfo, SolverOutput, Timing
 from optkit.core.status import Guarantee, Status
 
 __all__ = [
-    "Evaluation", "Guarantee", "InvalidInputError", "MissingExtraError", "NoDecisionError",
-    "OptkitError", "SolveResult", "SolverInfo", "SolverOutput", "Status", "Timing",
+    "Evaluation",
+    "Guarantee",
+    "InvalidInputError",
+    "MissingExtraError",
+    "NoDecisionError",
+    "OptkitError",
+    "SolveResult",
+    "SolverInfo",
+    "SolverOutput",
+    "Status",
+    "Timing",
     "UnknownNameError",
 ]

@@ -13,7 +13,7 @@ from optkit.core import registry
 from optkit.core.errors import InvalidInputError, OptkitError
 from optkit.core.fields import Fields, as_choice, as_float, as_int
 from optkit.core.jsonio import read_json
-from optkit.core.result import Evaluation, SolverInfo, SolverOutput, SolveResult, Timing
+from optkit.core.result import Evaluation, SolveResult, SolverInfo, SolverOutput, Timing
 from optkit.core.seeding import check_seed
 from optkit.core.status import Status
 from optkit.core.timing import Deadline
@@ -30,7 +30,8 @@ def check_header(data: Any, family: str | None = None, kind: str = "instance") -
     version = as_int(f.get("schema_version"), "schema_version")
     if version != SCHEMA_VERSION:
         raise InvalidInputError(
-            "schema_version", f"{kind} schema_version {version} is not supported (this optkit reads 1)"
+            "schema_version",
+            f"{kind} schema_version {version} is not supported (this optkit reads 1)",
         )
     return name
 
@@ -40,7 +41,7 @@ def instance_from_dict(data: Any, source: str | None = None) -> Any:
         name = check_header(data)
         return registry.get_family(name).instance_type.from_dict(data)
     except InvalidInputError as exc:
-        raise exc.with_source(source) if source else exc
+        raise (exc.with_source(source) if source else exc) from None
 
 
 def load(path: str | os.PathLike[str]) -> Any:
@@ -103,7 +104,9 @@ def solve(
     t0 = time.perf_counter()
     deadline = Deadline(time_limit_s)
     try:
-        out: SolverOutput = fn(instance, deadline=deadline, seed=seed, threads=threads, params=params)
+        out: SolverOutput = fn(
+            instance, deadline=deadline, seed=seed, threads=threads, params=params
+        )
     except (InvalidInputError, OptkitError):
         raise
     except Exception as exc:  # a backend crash is a result, not a dead batch

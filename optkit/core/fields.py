@@ -23,7 +23,9 @@ class Fields:
 
     def __init__(self, data: Any, path: str = ""):
         if not isinstance(data, Mapping):
-            raise InvalidInputError(path or "(document)", f"must be a JSON object, got {_kind(data)}")
+            raise InvalidInputError(
+                path or "(document)", f"must be a JSON object, got {_kind(data)}"
+            )
         self.data, self.path, self._seen = data, path, set()
 
     def name(self, key: str) -> str:
@@ -129,7 +131,9 @@ def as_array(
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InvalidInputError(field, f"must be a numeric array of shape {_shape(shape)}") from None
+        raise InvalidInputError(
+            field, f"must be a numeric array of shape {_shape(shape)}"
+        ) from None
     if arr.dtype == object or arr.ndim != len(shape):
         raise InvalidInputError(field, f"must have shape {_shape(shape)}, got {_got(value, arr)}")
     for axis, (want, got) in enumerate(zip(shape, arr.shape, strict=True)):
@@ -152,7 +156,9 @@ def as_array(
     return arr
 
 
-def _first_non_number(value: Any, field: str, index: tuple[int, ...] = ()) -> tuple[str, Any] | None:
+def _first_non_number(
+    value: Any, field: str, index: tuple[int, ...] = ()
+) -> tuple[str, Any] | None:
     """The first leaf of nested lists that is not a real number, as ('field[i, j]', leaf).
 
     numpy would quietly turn true into 1.0 and "1.5" into 1.5, so JSON booleans and strings are
@@ -172,11 +178,22 @@ def _first_non_number(value: Any, field: str, index: tuple[int, ...] = ()) -> tu
 
 
 def _shape(shape: tuple[int | None, ...]) -> str:
-    return "(" + ", ".join("n" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("n" if s is None else str(s) for s in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 def _got(value: Any, arr: np.ndarray) -> str:
-    return f"a scalar" if arr.ndim == 0 else f"shape {arr.shape}" if arr.dtype != object else "ragged rows"
+    return (
+        "a scalar"
+        if arr.ndim == 0
+        else f"shape {arr.shape}"
+        if arr.dtype != object
+        else "ragged rows"
+    )
 
 
 def _at(field: str, mask: np.ndarray) -> str:

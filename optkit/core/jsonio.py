@@ -36,7 +36,9 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         # Python's json reads NaN/Infinity literals, which JSON does not have: name the field.
         where, value = hit
         literal = "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
-        raise InvalidInputError(where or "(document)", f"{literal} is not valid JSON", source=str(p))
+        raise InvalidInputError(
+            where or "(document)", f"{literal} is not valid JSON", source=str(p)
+        )
     return data
 
 

@@ -38,7 +38,9 @@ class SolverSpec:
         if ":" not in self.entry_point:
             raise ValueError(f"entry_point must be 'module:function', got {self.entry_point!r}")
         if self.extra is not None and self.extra not in EXTRA_MODULES:
-            raise ValueError(f"extra {self.extra!r} is not one of optkit's extras {list(EXTRA_MODULES)}")
+            raise ValueError(
+                f"extra {self.extra!r} is not one of optkit's extras {list(EXTRA_MODULES)}"
+            )
 
     def load(self) -> Callable[..., Any]:
         module_name, attr = self.entry_point.split(":", 1)
@@ -47,7 +49,9 @@ class SolverSpec:
         except ImportError as exc:
             missing = (getattr(exc, "name", None) or "").split(".")[0]
             if self.extra and missing in EXTRA_MODULES[self.extra]:
-                raise MissingExtraError(f"solver {self.family}/{self.name}", self.extra, exc) from exc
+                raise MissingExtraError(
+                    f"solver {self.family}/{self.name}", self.extra, exc
+                ) from exc
             raise
         return getattr(module, attr)
 

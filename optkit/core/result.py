@@ -75,8 +75,21 @@ class SolveResult:
     """The result of one solve. Check `status` before reading `decision`."""
 
     __slots__ = (
-        "family", "solver", "status", "objective", "bound", "gap", "_decision", "evaluation",
-        "timing", "seed", "threads", "params", "certificate", "flags", "message",
+        "family",
+        "solver",
+        "status",
+        "objective",
+        "bound",
+        "gap",
+        "_decision",
+        "evaluation",
+        "timing",
+        "seed",
+        "threads",
+        "params",
+        "certificate",
+        "flags",
+        "message",
     )
 
     def __init__(
@@ -140,9 +153,9 @@ class SolveResult:
             "bound": _num(self.bound),
             "gap": _num(self.gap),
             "decision": None if self._decision is None else self._decision.to_dict(),
-            "evaluation": None if self.evaluation is None else {
-                **asdict(self.evaluation), "objective": _num(self.evaluation.objective)
-            },
+            "evaluation": None
+            if self.evaluation is None
+            else {**asdict(self.evaluation), "objective": _num(self.evaluation.objective)},
             "timing": asdict(self.timing),
             "seed": self.seed,
             "threads": self.threads,
@@ -154,13 +167,15 @@ class SolveResult:
 
     @classmethod
     def from_dict(cls, data: Any, decode_decision=None) -> SolveResult:
-        """Inverse of to_dict. `decode_decision(dict)` rebuilds the typed decision (else kept raw)."""
+        """Inverse of to_dict; `decode_decision(dict)` rebuilds the typed decision (else raw)."""
         f = Fields(data)
         s = Fields(f.get("solver"), "solver")
         guarantee = s.get("guarantee")
         if guarantee not in {g.value for g in Guarantee}:
             valid = ", ".join(g.value for g in Guarantee)
-            raise InvalidInputError("solver.guarantee", f"unknown guarantee {guarantee!r}; valid: {valid}")
+            raise InvalidInputError(
+                "solver.guarantee", f"unknown guarantee {guarantee!r}; valid: {valid}"
+            )
         solver = SolverInfo(
             name=str(s.get("name")),
             guarantee=Guarantee(guarantee),
@@ -182,13 +197,18 @@ class SolveResult:
                 objective=_obj(e.get("objective"), "evaluation.objective"),
                 max_violation=as_float(e.get("max_violation"), "evaluation.max_violation", ge=0),
                 feasible=as_bool(e.get("feasible"), "evaluation.feasible"),
-                objective_mismatch=as_bool(e.get("objective_mismatch", False),
-                                           "evaluation.objective_mismatch"),
+                objective_mismatch=as_bool(
+                    e.get("objective_mismatch", False), "evaluation.objective_mismatch"
+                ),
             )
             e.finish()
         t = Fields(f.get("timing", {}), "timing")
-        timing = Timing(**{k: as_float(t.get(k, 0.0), f"timing.{k}", ge=0)
-                           for k in ("build_s", "solve_s", "wall_s")})
+        timing = Timing(
+            **{
+                k: as_float(t.get(k, 0.0), f"timing.{k}", ge=0)
+                for k in ("build_s", "solve_s", "wall_s")
+            }
+        )
         t.finish()
         out = cls(
             family=str(f.get("family")),

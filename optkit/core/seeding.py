@@ -1,4 +1,4 @@
-"""Explicit seeds only: every random draw goes through a Generator built here, never the global RNG."""
+"""Explicit seeds only: every random draw uses a Generator built here, never the global RNG."""
 
 from __future__ import annotations
 

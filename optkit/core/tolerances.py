@@ -1,4 +1,4 @@
-"""The tolerance table of spec/architecture.md, as constants used everywhere (absolute unless said)."""
+"""The tolerance table of spec/architecture.md as constants (absolute unless said)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ EXACT_AGREEMENT_REL = 1e-6
 """Exact solvers agree on the objective within this relative difference."""
 
 OBJECTIVE_MISMATCH_REL = 1e-6
-"""evaluate() vs the solver's own objective: beyond this relative difference the result is flagged."""
+"""evaluate() vs the solver's own objective: a larger relative difference is flagged."""
 
 CERTIFIED_GAP_REL = 1e-6
 """A certified solver's relative gap (bound vs objective) must be at most this."""

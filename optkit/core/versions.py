@@ -7,8 +7,20 @@ import sys
 from importlib import metadata
 
 PACKAGES = (
-    "optkit", "numpy", "scipy", "cvxpy", "clarabel", "ortools", "highspy", "pyomo", "pyarrow",
-    "gymnasium", "typer", "rich", "torch", "ray",
+    "optkit",
+    "numpy",
+    "scipy",
+    "cvxpy",
+    "clarabel",
+    "ortools",
+    "highspy",
+    "pyomo",
+    "pyarrow",
+    "gymnasium",
+    "typer",
+    "rich",
+    "torch",
+    "ray",
 )
 
 

@@ -22,8 +22,10 @@ FILES = sorted(p for p in SUITE.glob("*.json") if not p.name.endswith(".solution
 
 
 def _solution(path: Path) -> SolveResult:
-    return SolveResult.from_dict(read_json(path.with_name(path.stem + ".solution.json")),
-                                 decode_decision=ContractDecision.from_dict)
+    return SolveResult.from_dict(
+        read_json(path.with_name(path.stem + ".solution.json")),
+        decode_decision=ContractDecision.from_dict,
+    )
 
 
 def test_suite_covers_the_required_grid():

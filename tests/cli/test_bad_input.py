@@ -13,11 +13,13 @@ import pytest
 
 def setter(path: str, value):
     """Mutation setting a dotted path ("valuation.rho") to value."""
+
     def mutate(d):
         *parents, last = path.split(".")
         for key in parents:
             d = d[key]
         d[last] = value
+
     return mutate
 
 
@@ -25,6 +27,7 @@ def deleter(*keys: str):
     def mutate(d):
         for key in keys:
             del d[key]
+
     return mutate
 
 
@@ -35,17 +38,28 @@ def power(**values):
 
 # (id, mutation of the example dict, what the message must say right after "error: FILE: ")
 RULES = [
-    ("transition-row-sum", setter("transition", [[0.7, 0.2, 0.1], [0.5, 0.4, 0.0],
-                                                  [0.1, 0.2, 0.7]]),
-     "transition[1]: must sum to 1"),
+    (
+        "transition-row-sum",
+        setter("transition", [[0.7, 0.2, 0.1], [0.5, 0.4, 0.0], [0.1, 0.2, 0.7]]),
+        "transition[1]: must sum to 1",
+    ),
     ("prior-sum", setter("prior", [0.3, 0.4, 0.4]), "prior: must sum to 1"),
-    ("willingness-not-increasing", setter("willingness", [0.6, 1.5, 1.0]),
-     "willingness[2]: must be strictly increasing"),
-    ("willingness-repeated", setter("willingness", [0.6, 1.0, 1.0]),
-     "willingness[2]: must be strictly increasing"),
+    (
+        "willingness-not-increasing",
+        setter("willingness", [0.6, 1.5, 1.0]),
+        "willingness[2]: must be strictly increasing",
+    ),
+    (
+        "willingness-repeated",
+        setter("willingness", [0.6, 1.0, 1.0]),
+        "willingness[2]: must be strictly increasing",
+    ),
     ("willingness-zero", setter("willingness", [0.0, 1.0, 1.5]), "willingness[0]: must be > 0"),
-    ("willingness-negative", setter("willingness", [-0.6, 1.0, 1.5]),
-     "willingness[0]: must be > 0"),
+    (
+        "willingness-negative",
+        setter("willingness", [-0.6, 1.0, 1.5]),
+        "willingness[0]: must be > 0",
+    ),
     ("prior-entry-zero", setter("prior", [0.5, 0.0, 0.5]), "prior[1]: must be > 0"),
     ("discount-0", setter("discount", 0.0), "discount: must be > 0"),
     ("discount-1.5", setter("discount", 1.5), "discount: must be <= 1"),
@@ -58,18 +72,29 @@ RULES = [
     ("unit-cost-negative", setter("unit_cost", -1.2), "unit_cost: must be > 0"),
     ("effort-max-0", setter("effort_max", 0.0), "effort_max: must be > 0"),
     ("prior-wrong-size", setter("prior", [0.5, 0.5]), "prior: must have shape (3,)"),
-    ("transition-wrong-size", setter("transition", [[0.5, 0.5], [0.5, 0.5]]),
-     "transition: must have shape (3, 3)"),
-    ("transition-short-row", setter("transition", [[0.7, 0.3], [0.2, 0.6, 0.2],
-                                                   [0.1, 0.2, 0.7]]),
-     "transition: must"),
-    ("periods-2-without-transition", deleter("transition"),
-     "transition: is required when periods = 2"),
+    (
+        "transition-wrong-size",
+        setter("transition", [[0.5, 0.5], [0.5, 0.5]]),
+        "transition: must have shape (3, 3)",
+    ),
+    (
+        "transition-short-row",
+        setter("transition", [[0.7, 0.3], [0.2, 0.6, 0.2], [0.1, 0.2, 0.7]]),
+        "transition: must",
+    ),
+    (
+        "periods-2-without-transition",
+        deleter("transition"),
+        "transition: is required when periods = 2",
+    ),
     ("periods-2-without-discount", deleter("discount"), "discount: is required"),
     ("periods-3", setter("periods", 3), "periods: must be <= 2"),
     ("ir-unknown", setter("ir", "ex_ante"), "ir: must be one of per_period, interim"),
-    ("limited-liability-string", setter("limited_liability", "False"),
-     "limited_liability: must be true or false"),
+    (
+        "limited-liability-string",
+        setter("limited_liability", "False"),
+        "limited_liability: must be true or false",
+    ),
     ("valuation-kind", setter("valuation.kind", "linear"), "valuation.kind: must be one of"),
     ("family-knapsack", setter("family", "knapsack"), "family: must be one of contract"),
     ("schema-version-2", setter("schema_version", 2), "schema_version: instance schema_version 2"),
@@ -98,7 +123,7 @@ def assert_one_error_line(r, path, expected: str) -> None:
     assert len(r.err_lines) == 1, r.err
     prefix = f"error: {path}: "
     assert r.err_lines[0].startswith(prefix), r.err_lines[0]
-    assert r.err_lines[0][len(prefix):].startswith(expected), r.err_lines[0]
+    assert r.err_lines[0][len(prefix) :].startswith(expected), r.err_lines[0]
 
 
 @pytest.mark.parametrize("mutate, expected", [c[1:] for c in RULES], ids=[c[0] for c in RULES])
@@ -110,8 +135,9 @@ def test_invalid_instance_field(run_cli, tmp_path, contract_dict, mutate, expect
     assert_one_error_line(run_cli("solve", path), path, expected)
 
 
-@pytest.mark.parametrize("text, expected", [c[1:] for c in BROKEN_FILES],
-                         ids=[c[0] for c in BROKEN_FILES])
+@pytest.mark.parametrize(
+    "text, expected", [c[1:] for c in BROKEN_FILES], ids=[c[0] for c in BROKEN_FILES]
+)
 def test_broken_file(run_cli, tmp_path, contract_dict, text, expected):
     """Files that are not an instance object at all: still one line naming the file."""
     path = tmp_path / "bad.json"
@@ -137,8 +163,11 @@ def test_nan_literal_names_the_field(run_cli, tmp_path, contract_dict):
 
 def test_accepted_edge_values(run_cli, tmp_path, contract_dict):
     """The boundaries the spec includes: δ = 1, a 0.333/0.333/0.334 prior, zeros inside P."""
-    contract_dict.update(discount=1.0, prior=[0.333, 0.333, 0.334],
-                         transition=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.5, 0.5]])
+    contract_dict.update(
+        discount=1.0,
+        prior=[0.333, 0.333, 0.334],
+        transition=[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.5, 0.5]],
+    )
     path = tmp_path / "edge.json"
     path.write_text(json.dumps(contract_dict))
     r = run_cli("solve", path, "--format", "json")
@@ -146,8 +175,7 @@ def test_accepted_edge_values(run_cli, tmp_path, contract_dict):
     assert json.loads(r.out)["status"] == "optimal"
 
 
-def test_periods_one_without_transition_and_discount_is_accepted(run_cli, tmp_path,
-                                                                 contract_dict):
+def test_periods_one_without_transition_and_discount_is_accepted(run_cli, tmp_path, contract_dict):
     """The one rule that accepts rather than refuses: periods = 1 needs neither field."""
     del contract_dict["transition"], contract_dict["discount"]
     contract_dict["periods"] = 1
@@ -158,15 +186,25 @@ def test_periods_one_without_transition_and_discount_is_accepted(run_cli, tmp_pa
     assert r.err == ""
 
 
-@pytest.mark.parametrize("flags, expected", [
-    (["--threads", "x"], "Invalid value for '--threads'"),
-    (["--threads", "0"], "Invalid value for '--threads'"),
-    (["--time-limit", "-1"], "Invalid value for '--time-limit'"),
-    (["--seed", "-1"], "Invalid value for '--seed'"),
-    (["--format", "yaml"], "Invalid value for '--format'"),
-    (["--bogus"], "No such option: --bogus"),
-], ids=["threads-x", "threads-0", "time-limit-negative", "seed-negative", "format-yaml",
-        "unknown-option"])
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (["--threads", "x"], "Invalid value for '--threads'"),
+        (["--threads", "0"], "Invalid value for '--threads'"),
+        (["--time-limit", "-1"], "Invalid value for '--time-limit'"),
+        (["--seed", "-1"], "Invalid value for '--seed'"),
+        (["--format", "yaml"], "Invalid value for '--format'"),
+        (["--bogus"], "No such option: --bogus"),
+    ],
+    ids=[
+        "threads-x",
+        "threads-0",
+        "time-limit-negative",
+        "seed-negative",
+        "format-yaml",
+        "unknown-option",
+    ],
+)
 def test_bad_flags(run_cli, contract_file, flags, expected):
     """Typed flags: a bad value is refused before anything runs, with one line."""
     r = run_cli("solve", contract_file, *flags)

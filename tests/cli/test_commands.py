@@ -11,7 +11,6 @@ import optkit
 from optkit.core.tolerances import EXACT_FEASIBILITY
 
 
-
 def test_version_flag(run_cli):
     r = run_cli("--version")
     assert r.code == 0
@@ -157,7 +156,8 @@ def test_solve_folder_out_writes_one_solution_per_instance(run_cli, tmp_path):
     results.mkdir()
     assert run_cli("solve", folder, "--out", results).code == 0
     assert sorted(p.name for p in results.iterdir()) == [
-        "contract-default-s1.solution.json", "contract-default-s2.solution.json"
+        "contract-default-s1.solution.json",
+        "contract-default-s2.solution.json",
     ]
 
 
@@ -217,6 +217,7 @@ def test_check_reports_a_violation(run_cli, tmp_path, contract_file, result_file
 
     A shift of all R1 leaves every IC1 difference unchanged, so IR1 is the only group hit.
     """
+
     def cut(d):
         d["reward1"] = [x - 1.0 for x in d["reward1"]]
 
@@ -230,9 +231,11 @@ def test_check_reports_a_violation(run_cli, tmp_path, contract_file, result_file
     assert all(name.startswith("ir1[") for name in report["violations"])
 
 
-def test_check_decision_for_fewer_types_names_effort1(run_cli, tmp_path, contract_file,
-                                                      result_file):
+def test_check_decision_for_fewer_types_names_effort1(
+    run_cli, tmp_path, contract_file, result_file
+):
     """A well-formed 2-type menu against a 3-type instance: refused naming effort1."""
+
     def shrink(d):
         d["effort1"], d["reward1"] = d["effort1"][:2], d["reward1"][:2]
         d["effort2"] = [row[:2] for row in d["effort2"][:2]]
@@ -247,6 +250,7 @@ def test_check_decision_for_fewer_types_names_effort1(run_cli, tmp_path, contrac
 
 def test_check_short_effort1_names_effort1(run_cli, tmp_path, contract_file, result_file):
     """Only effort1 is too short: the message must point at effort1, not at its neighbours."""
+
     def shorten(d):
         d["effort1"] = d["effort1"][:2]
 

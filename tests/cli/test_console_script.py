@@ -20,8 +20,9 @@ def test_console_script_bad_input_and_good_solve(tmp_path, contract_dict):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(contract_dict))
 
-    proc = subprocess.run([str(script), "solve", str(bad)], capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [str(script), "solve", str(bad)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [
@@ -29,8 +30,13 @@ def test_console_script_bad_input_and_good_solve(tmp_path, contract_dict):
     ]
     assert proc.stdout == ""
 
-    proc = subprocess.run([str(script), "solve", str(good), "--format", "json"],
-                          capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [str(script), "solve", str(good), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert json.loads(proc.stdout)["status"] == "optimal"

@@ -19,8 +19,7 @@ from optkit.core.tolerances import EXACT_FEASIBILITY, OBJECTIVE_MISMATCH_REL
 # the all-zero menu (which is feasible with profit exactly 0: nobody works, nobody is paid).
 SOLVER_MODULES = {
     "okt_exploding_solver": (
-        "def solve(instance, **kwargs):\n"
-        "    raise RuntimeError('backend exploded')\n"
+        "def solve(instance, **kwargs):\n    raise RuntimeError('backend exploded')\n"
     ),
     "okt_lying_solver": (
         "import numpy as np\n"
@@ -42,10 +41,14 @@ def temp_solvers(tmp_path, monkeypatch, isolated_registry):
     restored afterwards."""
     for mod, text in SOLVER_MODULES.items():
         (tmp_path / f"{mod}.py").write_text(text)
-        registry.register_solver(SolverSpec(
-            family="contract", name=mod.removeprefix("okt_").removesuffix("_solver"),
-            guarantee=Guarantee.HEURISTIC, entry_point=f"{mod}:solve",
-        ))
+        registry.register_solver(
+            SolverSpec(
+                family="contract",
+                name=mod.removeprefix("okt_").removesuffix("_solver"),
+                guarantee=Guarantee.HEURISTIC,
+                entry_point=f"{mod}:solve",
+            )
+        )
     monkeypatch.syspath_prepend(str(tmp_path))
     yield
     for mod in SOLVER_MODULES:
@@ -100,13 +103,17 @@ def test_wrong_solver_objective_is_flagged(temp_solvers):
     assert "objective_mismatch" in res.flags
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"threads": 0}, "threads"),
-    ({"threads": True}, "threads"),
-    ({"time_limit_s": -1.0}, "time_limit_s"),
-    ({"seed": -1}, "seed"),
-    ({"seed": 1.5}, "seed"),
-], ids=["threads-0", "threads-bool", "negative-time", "negative-seed", "float-seed"])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"threads": 0}, "threads"),
+        ({"threads": True}, "threads"),
+        ({"time_limit_s": -1.0}, "time_limit_s"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+    ],
+    ids=["threads-0", "threads-bool", "negative-time", "negative-seed", "float-seed"],
+)
 def test_solve_refuses_bad_arguments(kwargs, field):
     """Bad Python arguments raise InvalidInputError naming the argument (never status error)."""
     inst = optkit.generate("contract", seed=1)
@@ -145,7 +152,9 @@ def test_load_reads_the_spec_example(contract_file, contract_dict):
 def test_show_versions_lists_solver_backends(capsys):
     """The three pinned backends appear with the versions pip installed."""
     optkit.show_versions()
-    lines = {name.strip(): ver.strip() for name, ver in
-             (line.split(":", 1) for line in capsys.readouterr().out.splitlines())}
+    lines = {
+        name.strip(): ver.strip()
+        for name, ver in (line.split(":", 1) for line in capsys.readouterr().out.splitlines())
+    }
     for pkg in ("cvxpy", "ortools", "highspy", "optkit"):
         assert lines[pkg] == metadata.version(pkg)

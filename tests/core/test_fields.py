@@ -26,18 +26,22 @@ def refusal(fn, *args, **kwargs) -> InvalidInputError:
 
 
 # -- as_float ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("value, bounds, problem", [
-    (0.0, {"gt": 0}, "must be > 0"),
-    (-1e-9, {"ge": 0}, "must be >= 0"),
-    (1.0, {"lt": 1}, "must be < 1"),
-    (1.5, {"le": 1}, "must be <= 1"),
-    (math.nan, {}, "must be finite"),
-    (math.inf, {}, "must be finite"),
-    (True, {}, "got a boolean"),
-    ("1.0", {}, "got a string"),
-    (None, {}, "must be a number"),
-    ([1.0], {}, "got an array"),
-], ids=["gt", "ge", "lt", "le", "nan", "inf", "bool", "string", "null", "list"])
+@pytest.mark.parametrize(
+    "value, bounds, problem",
+    [
+        (0.0, {"gt": 0}, "must be > 0"),
+        (-1e-9, {"ge": 0}, "must be >= 0"),
+        (1.0, {"lt": 1}, "must be < 1"),
+        (1.5, {"le": 1}, "must be <= 1"),
+        (math.nan, {}, "must be finite"),
+        (math.inf, {}, "must be finite"),
+        (True, {}, "got a boolean"),
+        ("1.0", {}, "got a string"),
+        (None, {}, "must be a number"),
+        ([1.0], {}, "got an array"),
+    ],
+    ids=["gt", "ge", "lt", "le", "nan", "inf", "bool", "string", "null", "list"],
+)
 def test_as_float_refusals_name_the_field(value, bounds, problem):
     """Out-of-bounds, non-finite and non-numbers are refused with the field's name first."""
     err = refusal(as_float, value, "valuation.omega", **bounds)
@@ -64,12 +68,16 @@ def test_as_int_accepts_integral_float():
     assert value == 3 and type(value) is int
 
 
-@pytest.mark.parametrize("value, problem", [
-    (3.5, "must be an integer"),
-    (True, "got a boolean"),
-    ("3", "got a string"),
-    (0, "must be >= 1"),
-], ids=["fraction", "bool", "string", "below-ge"])
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        (3.5, "must be an integer"),
+        (True, "got a boolean"),
+        ("3", "got a string"),
+        (0, "must be >= 1"),
+    ],
+    ids=["fraction", "bool", "string", "below-ge"],
+)
 def test_as_int_refusals(value, problem):
     err = refusal(as_int, value, "n_servers", ge=1)
     assert err.field == "n_servers"
@@ -110,12 +118,16 @@ def test_as_array_string_entry_named_by_index():
     assert err.field == "transition[0, 1]" and "must be a number" in err.problem
 
 
-@pytest.mark.parametrize("value, shape, problem", [
-    ([[0.5, 0.5], [0.5, 0.5]], (3, 3), "must have shape (3, 3), got (2, 2)"),
-    ([0.5, 0.5], (3, 3), "must have shape (3, 3), got shape (2,)"),
-    ([[0.5, 0.5], [1.0]], (2, 2), "(2, 2)"),
-    (0.5, (3,), "got a scalar"),
-], ids=["wrong-size", "wrong-ndim", "ragged", "scalar"])
+@pytest.mark.parametrize(
+    "value, shape, problem",
+    [
+        ([[0.5, 0.5], [0.5, 0.5]], (3, 3), "must have shape (3, 3), got (2, 2)"),
+        ([0.5, 0.5], (3, 3), "must have shape (3, 3), got shape (2,)"),
+        ([[0.5, 0.5], [1.0]], (2, 2), "(2, 2)"),
+        (0.5, (3,), "got a scalar"),
+    ],
+    ids=["wrong-size", "wrong-ndim", "ragged", "scalar"],
+)
 def test_as_array_shape_errors_name_the_field(value, shape, problem):
     err = refusal(as_array, value, "transition", shape)
     assert err.field == "transition"

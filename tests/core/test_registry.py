@@ -19,8 +19,13 @@ from optkit.core.status import Guarantee
 
 
 def learned_spec(module: str = "okt_fake_learned", extra: str | None = "learn") -> SolverSpec:
-    return SolverSpec(family="contract", name="fake_learned", guarantee=Guarantee.LEARNED,
-                      entry_point=f"{module}:solve", extra=extra)
+    return SolverSpec(
+        family="contract",
+        name="fake_learned",
+        guarantee=Guarantee.LEARNED,
+        entry_point=f"{module}:solve",
+        extra=extra,
+    )
 
 
 def test_families_lists_contract():
@@ -99,6 +104,7 @@ def test_missing_extra_names_the_pip_extra(monkeypatch, tmp_path):
         monkeypatch.syspath_prepend(str(tmp_path))
         monkeypatch.delitem(sys.modules, "okt_fake_learned", raising=False)
     else:
+
         def fake_import(name, package=None):
             raise ModuleNotFoundError("No module named 'torch'", name="torch")
 
@@ -115,6 +121,7 @@ def test_missing_extra_names_the_pip_extra(monkeypatch, tmp_path):
 
 def test_missing_submodule_of_an_extra_counts_as_the_extra(monkeypatch):
     """`torch.nn` missing is still the torch extra (the top-level name decides)."""
+
     def fake_import(name, package=None):
         raise ModuleNotFoundError("No module named 'torch.nn'", name="torch.nn")
 
@@ -143,6 +150,7 @@ def test_unrelated_import_error_propagates_unchanged(monkeypatch, tmp_path):
 
 def test_import_error_without_a_declared_extra_propagates(monkeypatch):
     """Only a solver that declares an extra may turn a missing torch into an install hint."""
+
     def fake_import(name, package=None):
         raise ModuleNotFoundError("No module named 'torch'", name="torch")
 
@@ -165,9 +173,11 @@ def test_listing_solvers_does_not_import_the_solver_module():
         for mod in ('optkit.families.contract.exact_cvxpy', 'torch'):
             print(mod, mod in sys.modules)
     """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == [
-        "optkit.families.contract.exact_cvxpy False", "torch False"
+        "optkit.families.contract.exact_cvxpy False",
+        "torch False",
     ]

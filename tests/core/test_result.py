@@ -14,8 +14,10 @@ from optkit.core.status import Guarantee, Status
 from optkit.families.contract import ContractDecision
 
 DECISION = ContractDecision(
-    effort1=[1.0, 2.0], reward1=[1.5, 2.5],
-    effort2=[[1.0, 2.0], [1.0, 3.0]], reward2=[[1.2, 2.4], [1.1, 3.3]],
+    effort1=[1.0, 2.0],
+    reward1=[1.5, 2.5],
+    effort2=[[1.0, 2.0], [1.0, 3.0]],
+    reward2=[[1.2, 2.4], [1.1, 3.3]],
 )
 
 
@@ -51,15 +53,23 @@ def test_to_dict_spells_status_and_guarantee_in_lower_case():
     """The JSON is read by other tools: enums appear as their lower-case values."""
     d = through_json(make_result())
     assert d["status"] == "feasible"
-    assert d["solver"] == {"name": "toy", "guarantee": "heuristic", "backend": "numpy",
-                           "backend_version": "2.0"}
+    assert d["solver"] == {
+        "name": "toy",
+        "guarantee": "heuristic",
+        "backend": "numpy",
+        "backend_version": "2.0",
+    }
 
 
-@pytest.mark.parametrize("objective, bound", [
-    (12.5, 13.0),
-    ([3.0, -1.5], [3.0, -1.0]),
-    (12.5, None),
-], ids=["scalar", "vector", "null-bound"])
+@pytest.mark.parametrize(
+    "objective, bound",
+    [
+        (12.5, 13.0),
+        ([3.0, -1.5], [3.0, -1.0]),
+        (12.5, None),
+    ],
+    ids=["scalar", "vector", "null-bound"],
+)
 def test_round_trip_keeps_every_field(objective, bound):
     """from_dict inverts to_dict: scalar, lexicographic (vector) objectives and a null bound."""
     original = make_result(objective=objective, bound=bound, gap=None if bound is None else 0.04)
@@ -91,8 +101,9 @@ def test_decision_kept_raw_without_decoder():
 
 def test_decision_decoded_with_family_decoder():
     """With ContractDecision.from_dict the decision comes back typed and equal."""
-    back = SolveResult.from_dict(through_json(make_result()),
-                                 decode_decision=ContractDecision.from_dict)
+    back = SolveResult.from_dict(
+        through_json(make_result()), decode_decision=ContractDecision.from_dict
+    )
     assert isinstance(back.decision, ContractDecision)
     assert back.decision.reward2.tolist() == DECISION.reward2.tolist()
 
@@ -115,8 +126,11 @@ def test_from_dict_refuses_unknown_key():
         SolveResult.from_dict(d)
 
 
-@pytest.mark.parametrize("status", [Status.INFEASIBLE, Status.UNBOUNDED, Status.ERROR,
-                                    Status.NOT_APPLICABLE], ids=lambda s: s.value)
+@pytest.mark.parametrize(
+    "status",
+    [Status.INFEASIBLE, Status.UNBOUNDED, Status.ERROR, Status.NOT_APPLICABLE],
+    ids=lambda s: s.value,
+)
 def test_decisionless_status_refuses_a_decision(status):
     """A proved-infeasible result carrying a menu would be a contradiction: refused at once."""
     with pytest.raises(ValueError, match=status.value):
@@ -125,8 +139,12 @@ def test_decisionless_status_refuses_a_decision(status):
 
 def test_reading_missing_decision_raises_with_status():
     """Reading .decision when there is none raises NoDecisionError naming status and message."""
-    res = make_result(status=Status.TIME_LIMIT, decision=None, evaluation=None,
-                      message="time limit reached while building")
+    res = make_result(
+        status=Status.TIME_LIMIT,
+        decision=None,
+        evaluation=None,
+        message="time limit reached while building",
+    )
     assert not res.has_decision
     with pytest.raises(NoDecisionError) as info:
         _ = res.decision

@@ -9,9 +9,11 @@ from optkit.core.errors import InvalidInputError
 from optkit.core.seeding import MAX_SEED, check_seed, make_rng, spawn_seeds
 
 
-@pytest.mark.parametrize("seed", [True, False, -1, 1.0, 2.5, "7", None, 2**63],
-                         ids=["true", "false", "negative", "float", "fraction", "string", "none",
-                              "too-big"])
+@pytest.mark.parametrize(
+    "seed",
+    [True, False, -1, 1.0, 2.5, "7", None, 2**63],
+    ids=["true", "false", "negative", "float", "fraction", "string", "none", "too-big"],
+)
 def test_check_seed_refuses(seed):
     """True is not a seed (bool is an int subclass); floats and negatives are refused too."""
     with pytest.raises(InvalidInputError) as info:

@@ -6,26 +6,41 @@ import pytest
 
 from optkit.core.status import Guarantee, Status
 
-VERDICTS = {Status.OPTIMAL, Status.FEASIBLE, Status.INFEASIBLE, Status.UNBOUNDED,
-            Status.NOT_APPLICABLE}
+VERDICTS = {
+    Status.OPTIMAL,
+    Status.FEASIBLE,
+    Status.INFEASIBLE,
+    Status.UNBOUNDED,
+    Status.NOT_APPLICABLE,
+}
 WITH_DECISION = {Status.OPTIMAL, Status.FEASIBLE, Status.TIME_LIMIT}
 
 
 def test_json_values_are_lower_case_names():
     """JSON spells statuses in lower case (spec: "optimal"); the value is what to_dict writes."""
     assert [s.value for s in Status] == [
-        "optimal", "feasible", "time_limit", "infeasible", "unbounded", "not_applicable", "error"
+        "optimal",
+        "feasible",
+        "time_limit",
+        "infeasible",
+        "unbounded",
+        "not_applicable",
+        "error",
     ]
     for s in Status:
         assert s.value == s.name.lower()
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("optimal", Status.OPTIMAL),
-    ("OPTIMAL", Status.OPTIMAL),
-    ("Time_Limit", Status.TIME_LIMIT),
-    ("NOT_APPLICABLE", Status.NOT_APPLICABLE),
-], ids=["lower", "upper", "mixed", "not-applicable"])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("optimal", Status.OPTIMAL),
+        ("OPTIMAL", Status.OPTIMAL),
+        ("Time_Limit", Status.TIME_LIMIT),
+        ("NOT_APPLICABLE", Status.NOT_APPLICABLE),
+    ],
+    ids=["lower", "upper", "mixed", "not-applicable"],
+)
 def test_parse_is_case_insensitive(text, expected):
     """Hand-written files and other tools write "OPTIMAL"; parse() must read any case."""
     assert Status.parse(text) is expected
@@ -61,5 +76,10 @@ def test_may_have_decision(status):
 def test_guarantee_values():
     """The six guarantees of spec/architecture.md, spelled as the JSON writes them."""
     assert {g.value for g in Guarantee} == {
-        "exact", "exact_where_applicable", "bound", "heuristic", "online", "learned"
+        "exact",
+        "exact_where_applicable",
+        "bound",
+        "heuristic",
+        "online",
+        "learned",
     }

@@ -17,12 +17,16 @@ def test_constants_equal_the_spec_table():
     assert tol.CERTIFIED_GAP_REL == 1e-6
 
 
-@pytest.mark.parametrize("a, b, expected", [
-    (1000.0, 1001.0, 1.0 / 1001.0),
-    (0.0, 0.0, 0.0),
-    (0.0, 1e-3, 1e-3),
-    (-5.0, 5.0, 2.0),
-], ids=["relative", "zeros", "absolute-below-one", "signs"])
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        (1000.0, 1001.0, 1.0 / 1001.0),
+        (0.0, 0.0, 0.0),
+        (0.0, 1e-3, 1e-3),
+        (-5.0, 5.0, 2.0),
+    ],
+    ids=["relative", "zeros", "absolute-below-one", "signs"],
+)
 def test_relative_difference(a, b, expected):
     """Relative above 1 in magnitude, absolute below (the floor keeps zero answers finite)."""
     assert tol.relative_difference(a, b) == pytest.approx(expected)

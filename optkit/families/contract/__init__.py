@@ -40,6 +40,11 @@ register_solver(
 )
 
 __all__ = [
-    "ContractDecision", "ContractEvaluation", "ContractInstance", "LogValuation",
-    "PowerValuation", "evaluate", "generate",
+    "ContractDecision",
+    "ContractEvaluation",
+    "ContractInstance",
+    "LogValuation",
+    "PowerValuation",
+    "evaluate",
+    "generate",
 ]

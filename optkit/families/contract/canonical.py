@@ -3,7 +3,7 @@
 The optimal rewards of a contract are not unique (under interim IR not even bounded without the
 U2[i, 0] = 0 normalisation), so every exact solver reports the same canonical menu (spec):
   stage 1  min  expected payment  wR · R        s.t. every IC/IR row, efforts fixed
-  stage 2  min  Σ R                             s.t. the same rows, wR · R <= stage-1 optimum (+ tol)
+  stage 2  min  Σ R          s.t. the same rows, wR · R <= stage-1 optimum (+ tol)
 A simplex vertex from HiGHS (one thread, fixed options) is deterministic, so canonical decisions
 are reproducible bit for bit; its feasibility tolerance is tightened to 1e-9 so evaluate() sees
 violations far below the 1e-7 of the tolerance table.
@@ -107,7 +107,9 @@ def canonical_rewards(inst, system: LinearSystem, efforts: np.ndarray) -> Canoni
     h.run()
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
-        return CanonicalRewards(False, None, None, np.nan, f"stage-1 LP: {h.modelStatusToString(status)}")
+        return CanonicalRewards(
+            False, None, None, np.nan, f"stage-1 LP: {h.modelStatusToString(status)}"
+        )
     payment = float(h.getInfo().objective_function_value)
     cap = payment + _PAYMENT_SLACK_REL * max(1.0, abs(payment))
     idx = np.arange(len(rc), dtype=np.int32)
@@ -116,7 +118,9 @@ def canonical_rewards(inst, system: LinearSystem, efforts: np.ndarray) -> Canoni
     h.run()
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
-        return CanonicalRewards(False, None, None, payment, f"stage-2 LP: {h.modelStatusToString(status)}")
+        return CanonicalRewards(
+            False, None, None, payment, f"stage-2 LP: {h.modelStatusToString(status)}"
+        )
     r = np.asarray(h.getSolution().col_value, dtype=float)
     n = lay.n
     r1 = r[:n].copy()

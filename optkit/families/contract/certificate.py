@@ -31,7 +31,9 @@ class DualBound:
     the optimal effort wherever the weight of G is positive (G strictly concave there)."""
 
 
-def sup_concave(inst: ContractInstance, a: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sup_concave(
+    inst: ContractInstance, a: np.ndarray, s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """argmax and max over e in [0, e_max] of a·G(e) + s·e, elementwise (a >= 0)."""
     E = inst.effort_max
     v = inst.valuation
@@ -46,7 +48,7 @@ def sup_concave(inst: ContractInstance, a: np.ndarray, s: np.ndarray) -> tuple[n
 
 
 def dual_bound(inst: ContractInstance, system: LinearSystem, lam: np.ndarray) -> DualBound:
-    lay, A = system.layout, system.A
+    lay = system.layout
     n = lay.n
     w_g, w_r = objective_weights(inst)
     N = inst.n_servers

@@ -121,7 +121,9 @@ class _Builder:
         return np.arange(start, self.n_rows)
 
     def add(self, rows, cols, vals) -> None:
-        rows, cols, vals = np.broadcast_arrays(np.asarray(rows), np.asarray(cols), np.asarray(vals, float))
+        rows, cols, vals = np.broadcast_arrays(
+            np.asarray(rows), np.asarray(cols), np.asarray(vals, float)
+        )
         self.rows.append(rows.ravel())
         self.cols.append(cols.ravel())
         self.vals.append(vals.ravel())

@@ -36,7 +36,7 @@ class ContractEvaluation:
     """Each period-1 type's expected total utility U1_i + δ Σ_j P_ij U2_ij (information rent)."""
 
     def violations(self, tol: float = 1e-12) -> dict[str, float]:
-        """Every constraint violated by more than tol (default: above rounding), by name ('ir2[0, 1]': 0.003)."""
+        """Constraints violated by more than tol (default: above rounding): {'ir2[0, 1]': 0.003}."""
         out: dict[str, float] = {}
         for group, s in self.slacks.items():
             for idx in np.argwhere(s < -tol):

@@ -79,8 +79,9 @@ class ModelKey:
     def of(cls, inst: ContractInstance) -> ModelKey:
         v = inst.valuation
         ir = inst.ir if inst.dynamic else "per_period"  # the two coincide for periods = 1
-        return cls(inst.n_types, inst.periods, ir, v.kind, getattr(v, "rho", None),
-                   inst.limited_liability)
+        return cls(
+            inst.n_types, inst.periods, ir, v.kind, getattr(v, "rho", None), inst.limited_liability
+        )
 
 
 def scales(inst: ContractInstance) -> tuple[float, float]:
@@ -107,8 +108,9 @@ def parameter_values(inst: ContractInstance) -> dict[str, Any]:
         dP = inst.discount * inst.transition
         w2 = inst.prior[:, None] * dP
         _, hj, hk = np.nonzero(np.broadcast_to(~np.eye(n, dtype=bool)[None], (n, n, n)))
-        vals.update(w2=w2, c2=w2 * phit[None, :], dP=dP, d2=phit[hk] - phit[hj],
-                    phit2=np.tile(phit, (n, 1)))
+        vals.update(
+            w2=w2, c2=w2 * phit[None, :], dP=dP, d2=phit[hk] - phit[hj], phit2=np.tile(phit, (n, 1))
+        )
     return vals
 
 
@@ -131,7 +133,11 @@ class _Model:
             self.params[name] = p
             return p
 
-        g = (lambda x: cp.log(1 + x)) if key.kind == "log" else (lambda x: cp.power(x, key.rho, approx=False))
+        g = (
+            (lambda x: cp.log(1 + x))
+            if key.kind == "log"
+            else (lambda x: cp.power(x, key.rho, approx=False))
+        )
         vec = lambda X: cp.reshape(X, (n * n,), order="C")  # noqa: E731  row-major, as Layout
         nu, c1 = data("nu", (n,), nonneg=True), data("c1", (n,), nonneg=True)
         xmax = data("xmax", (), nonneg=True)
@@ -203,7 +209,9 @@ class _Model:
 
 def _select(rows: np.ndarray, size: int) -> sp.csr_matrix:
     """Constant 0/1 matrix picking entries `rows` of a length-`size` vector."""
-    return sp.csr_matrix((np.ones(len(rows)), (np.arange(len(rows)), rows)), shape=(len(rows), size))
+    return sp.csr_matrix(
+        (np.ones(len(rows)), (np.arange(len(rows)), rows)), shape=(len(rows), size)
+    )
 
 
 _CACHE: dict[ModelKey, _Model] = {}
@@ -234,7 +242,9 @@ def clean_efforts(e: np.ndarray, effort_max: float) -> np.ndarray:
 def _read_params(params: dict[str, Any]) -> str:
     for k in params:
         if k not in PARAMS:
-            raise InvalidInputError(f"params.{k}", f"unknown cvxpy parameter (valid: {', '.join(PARAMS)})")
+            raise InvalidInputError(
+                f"params.{k}", f"unknown cvxpy parameter (valid: {', '.join(PARAMS)})"
+            )
     return as_choice(params.get("model", "cached"), "params.model", MODEL_MODES)
 
 
@@ -261,8 +271,13 @@ def solve(
     build_s = time.perf_counter() - t0
     remaining = deadline.remaining_s()
     if remaining is not None and remaining <= 0:
-        return SolverOutput(Status.TIME_LIMIT, build_s=build_s, message="time limit reached while building",
-                            backend=BACKEND, backend_version=cp.__version__)
+        return SolverOutput(
+            Status.TIME_LIMIT,
+            build_s=build_s,
+            message="time limit reached while building",
+            backend=BACKEND,
+            backend_version=cp.__version__,
+        )
     t1 = time.perf_counter()
     settings: dict[str, Any] = {}
     if remaining is not None:
@@ -275,14 +290,24 @@ def solve(
             model.problem.solve(solver=cp.CLARABEL, **settings)
         cvx_status = model.problem.status
     except cp.error.SolverError as exc:
-        return SolverOutput(Status.ERROR, build_s=build_s, solve_s=time.perf_counter() - t1,
-                            message=f"clarabel: {exc}", backend=BACKEND, backend_version=cp.__version__)
+        return SolverOutput(
+            Status.ERROR,
+            build_s=build_s,
+            solve_s=time.perf_counter() - t1,
+            message=f"clarabel: {exc}",
+            backend=BACKEND,
+            backend_version=cp.__version__,
+        )
     status, flags = _STATUS.get(cvx_status, (Status.ERROR, ("unknown_status",)))
     out = dict(build_s=build_s, backend=BACKEND, backend_version=cp.__version__)
     if model.x1.value is None or status is Status.ERROR:
-        return SolverOutput(status if status is not Status.OPTIMAL else Status.ERROR,
-                            solve_s=time.perf_counter() - t1, flags=flags,
-                            message=f"cvxpy status {cvx_status}", **out)
+        return SolverOutput(
+            status if status is not Status.OPTIMAL else Status.ERROR,
+            solve_s=time.perf_counter() - t1,
+            flags=flags,
+            message=f"cvxpy status {cvx_status}",
+            **out,
+        )
     a, m = scales(instance)
     system = build_system(instance)
     # Clarabel's efforts are accurate to ~1e-4 where the objective is flat near the optimum; the
@@ -292,12 +317,16 @@ def solve(
     # wins (the raw one where the multipliers are degenerate).
     w_g, _ = objective_weights(instance)
     first = dual_bound(instance, system, model.multipliers(system, instance.n_servers))
-    raw = np.concatenate([a * model.x1.value] + ([a * model.x2.value.ravel()] if instance.dynamic else []))
+    raw = np.concatenate(
+        [a * model.x1.value] + ([a * model.x2.value.ravel()] if instance.dynamic else [])
+    )
     polished = _canonical_menu(instance, system, np.where(w_g > 0, first.efforts, raw))
     candidates = [] if polished is None else [polished]
-    if polished is None or (first.bound - polished.objective) / max(
-        abs(polished.objective), 1.0
-    ) > CERTIFIED_GAP_REL:
+    if (
+        polished is None
+        or (first.bound - polished.objective) / max(abs(polished.objective), 1.0)
+        > CERTIFIED_GAP_REL
+    ):
         fallback = _canonical_menu(instance, system, raw)
         candidates += [] if fallback is None else [fallback]
     flags = list(flags)
@@ -317,8 +346,10 @@ def solve(
     cert = first
     ev = evaluate(instance, decision)
     gap = (cert.bound - objective) / max(abs(objective), 1.0)
-    if cvx_status == cp.OPTIMAL_INACCURATE and ev.max_violation <= EXACT_FEASIBILITY and (
-        gap <= CERTIFIED_GAP_REL
+    if (
+        cvx_status == cp.OPTIMAL_INACCURATE
+        and ev.max_violation <= EXACT_FEASIBILITY
+        and (gap <= CERTIFIED_GAP_REL)
     ):
         # Clarabel could not meet its own tolerances, but the answer carries an independent proof:
         # feasible by evaluate() and within the certified gap of a valid dual bound.
@@ -338,7 +369,9 @@ def solve(
         "convex_objective": instance.n_servers * m * float(model.problem.value),
         "convex_status": str(cvx_status),
         "binding": binding,
-        "multipliers": {system.row_name(k): float(lam[k]) for k in np.flatnonzero(np.abs(lam) > 1e-9)},
+        "multipliers": {
+            system.row_name(k): float(lam[k]) for k in np.flatnonzero(np.abs(lam) > 1e-9)
+        },
         "information_rent": ev.rent1.tolist(),
         "scaling": {"effort": a, "money": m},
     }
@@ -381,9 +414,14 @@ def _canonical_menu(instance: ContractInstance, system, target: np.ndarray) -> _
         if not canon.ok:
             return None
     w_g, _ = objective_weights(instance)
-    objective = instance.n_servers * (float(w_g @ instance.valuation.value(efforts)) - canon.payment)
-    return _Menu(ContractDecision(effort1=e1, reward1=canon.r1, effort2=e2, reward2=canon.r2),
-                 objective, flags)
+    objective = instance.n_servers * (
+        float(w_g @ instance.valuation.value(efforts)) - canon.payment
+    )
+    return _Menu(
+        ContractDecision(effort1=e1, reward1=canon.r1, effort2=e2, reward2=canon.r2),
+        objective,
+        flags,
+    )
 
 
 def _slack_items(ev):

@@ -31,8 +31,14 @@ def _willingness(rng: np.random.Generator, n: int) -> np.ndarray:
     return THETA_LOW + np.sort(rng.uniform(0.0, span, n)) + THETA_GAP * np.arange(n)
 
 
-def _draw(rng: np.random.Generator, n: int, periods: int, ir: str, kind: str,
-          limited_liability: bool = False) -> ContractInstance:
+def _draw(
+    rng: np.random.Generator,
+    n: int,
+    periods: int,
+    ir: str,
+    kind: str,
+    limited_liability: bool = False,
+) -> ContractInstance:
     theta = _willingness(rng, n)
     c = rng.uniform(0.5, 2.0)
     nu = rng.dirichlet(np.ones(n))
@@ -49,9 +55,16 @@ def _draw(rng: np.random.Generator, n: int, periods: int, ir: str, kind: str,
     # ν ~ Dirichlet(1) can put mass ~1e-300 on a type; keep every ν_i > 0 after rounding.
     nu = np.maximum(nu, 1e-12)
     return ContractInstance(
-        n_servers=n_servers, willingness=theta, unit_cost=c, prior=nu / nu.sum(),
-        transition=P if periods == 2 else None, discount=delta if periods == 2 else 1.0,
-        periods=periods, valuation=valuation, ir=ir, limited_liability=limited_liability,
+        n_servers=n_servers,
+        willingness=theta,
+        unit_cost=c,
+        prior=nu / nu.sum(),
+        transition=P if periods == 2 else None,
+        discount=delta if periods == 2 else 1.0,
+        periods=periods,
+        valuation=valuation,
+        ir=ir,
+        limited_liability=limited_liability,
         effort_max=effort_max,
     )
 
@@ -72,8 +85,14 @@ PRESETS: dict[str, Callable[..., ContractInstance]] = {
 PRESET_NAMES = tuple(PRESETS)
 
 
-def generate(preset: str = "default", seed: int = 0, *, n_types: int | None = None,
-             limited_liability: bool = False, name: str | None = None) -> ContractInstance:
+def generate(
+    preset: str = "default",
+    seed: int = 0,
+    *,
+    n_types: int | None = None,
+    limited_liability: bool = False,
+    name: str | None = None,
+) -> ContractInstance:
     """One instance of a preset. `n_types` overrides the preset's I (used by the suites)."""
     if preset not in PRESETS:
         raise InvalidInputError("preset", f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")

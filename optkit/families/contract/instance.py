@@ -141,8 +141,10 @@ class ContractInstance:
             if self.periods == 2:
                 raise InvalidInputError("transition", "is required when periods = 2")
         else:
-            set_("transition", stochastic(as_array(self.transition, "transition", (n, n)),
-                                          "transition"))
+            set_(
+                "transition",
+                stochastic(as_array(self.transition, "transition", (n, n)), "transition"),
+            )
         set_("ir", as_choice(self.ir, "ir", IR_KINDS))
         set_("limited_liability", as_bool(self.limited_liability, "limited_liability"))
         set_("effort_max", as_float(self.effort_max, "effort_max", gt=0))

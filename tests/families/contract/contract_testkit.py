@@ -91,13 +91,15 @@ def feasible_menu(
         return ContractDecision(effort1=e1, reward1=r1)
     f = increasing_efforts(rng, n, inst.effort_max)
     g = static_rewards(phi, f, margin2)
-    return ContractDecision(effort1=e1, reward1=r1, effort2=np.tile(f, (n, 1)),
-                            reward2=np.tile(g, (n, 1)))
+    return ContractDecision(
+        effort1=e1, reward1=r1, effort2=np.tile(f, (n, 1)), reward2=np.tile(g, (n, 1))
+    )
 
 
 def replace(dec: ContractDecision, **arrays: np.ndarray) -> ContractDecision:
-    fields = dict(effort1=dec.effort1, reward1=dec.reward1, effort2=dec.effort2,
-                  reward2=dec.reward2)
+    fields = dict(
+        effort1=dec.effort1, reward1=dec.reward1, effort2=dec.effort2, reward2=dec.reward2
+    )
     fields.update(arrays)
     return ContractDecision(**fields)
 

@@ -33,14 +33,23 @@ def valuation_instances(draw) -> ContractInstance:
         val = LogValuation(draw(st.floats(0.1, 50.0)), draw(st.floats(0.05, 5.0)))
     else:
         val = PowerValuation(draw(st.floats(0.1, 50.0)), draw(st.floats(0.05, 0.95)))
-    return ContractInstance(n_servers=1, willingness=[1.0], unit_cost=1.0, prior=[1.0],
-                            valuation=val, periods=1, effort_max=draw(st.floats(0.5, 30.0)))
+    return ContractInstance(
+        n_servers=1,
+        willingness=[1.0],
+        unit_cost=1.0,
+        prior=[1.0],
+        valuation=val,
+        periods=1,
+        effort_max=draw(st.floats(0.5, 30.0)),
+    )
 
 
-coeffs = st.integers(1, 8).flatmap(lambda k: st.tuples(
-    hnp.arrays(np.float64, k, elements=st.one_of(st.just(0.0), st.floats(1e-3, 100.0))),
-    hnp.arrays(np.float64, k, elements=st.one_of(st.just(0.0), st.floats(-200.0, 200.0))),
-))
+coeffs = st.integers(1, 8).flatmap(
+    lambda k: st.tuples(
+        hnp.arrays(np.float64, k, elements=st.one_of(st.just(0.0), st.floats(1e-3, 100.0))),
+        hnp.arrays(np.float64, k, elements=st.one_of(st.just(0.0), st.floats(-200.0, 200.0))),
+    )
+)
 
 
 # certificate.py computes the stationary point (-aω/s - 1/κ, or (-s/(aωρ))^(1/(ρ-1))) without
@@ -65,8 +74,9 @@ def test_sup_concave_is_the_true_maximum(inst, ab):
         f = lambda x, ak=a[k], sk=s[k]: ak * G(x) + sk * x  # noqa: E731
         scale = 1e-9 * max(1.0, abs(a[k]) * abs(float(G(np.array(E)))), abs(s[k]) * E)
         assert value[k] >= f(grid).max() - scale
-        found = minimize_scalar(lambda x, f=f: -f(x), bounds=(0.0, E), method="bounded",
-                                options={"xatol": 1e-12})
+        found = minimize_scalar(
+            lambda x, f=f: -f(x), bounds=(0.0, E), method="bounded", options={"xatol": 1e-12}
+        )
         assert value[k] >= -found.fun - scale
         assert value[k] >= max(f(np.array(0.0)), f(np.array(E))) - scale
 
@@ -76,8 +86,15 @@ def test_sup_concave_edge_cases(kind):
     """a = 0: the sup of s·e is s·e_max for s > 0 and 0 otherwise; s >= 0 with a > 0: G is
     increasing, so e = e_max."""
     val = LogValuation(10.0, 1.0) if kind == "log" else PowerValuation(10.0, 0.5)
-    inst = ContractInstance(n_servers=1, willingness=[1.0], unit_cost=1.0, prior=[1.0],
-                            valuation=val, periods=1, effort_max=4.0)
+    inst = ContractInstance(
+        n_servers=1,
+        willingness=[1.0],
+        unit_cost=1.0,
+        prior=[1.0],
+        valuation=val,
+        periods=1,
+        effort_max=4.0,
+    )
     a = np.array([0.0, 0.0, 0.0, 2.0, 2.0])
     s = np.array([3.0, 0.0, -3.0, 0.0, 1.0])
     e, value = sup_concave(inst, a, s)
@@ -100,8 +117,10 @@ def test_zero_multipliers_repair_to_the_first_best_bound(inst):
     assert cert.bound == pytest.approx(fb, rel=1e-9, abs=1e-9)
 
 
-@pytest.mark.parametrize("preset, n, ll", [("default", 2, False), ("interim", 3, True),
-                                           ("power", 3, False), ("static", 4, True)])
+@pytest.mark.parametrize(
+    "preset, n, ll",
+    [("default", 2, False), ("interim", 3, True), ("power", 3, False), ("static", 4, True)],
+)
 def test_dual_function_between_certificate_and_first_best(preset, n, ll):
     """Weak duality and convexity of the dual function d. Both the solver's multipliers λ* and
     the first-best multipliers λ_FB (the repair of λ = 0) satisfy stationarity A_Rᵀλ = N wR, a

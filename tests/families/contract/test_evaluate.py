@@ -34,8 +34,12 @@ def random_menu(data, inst: ContractInstance) -> ContractDecision:
     arr = lambda shape, el: data.draw(hnp.arrays(np.float64, shape, elements=el))  # noqa: E731
     if not inst.dynamic:
         return ContractDecision(effort1=arr(n, effort), reward1=arr(n, money))
-    return ContractDecision(effort1=arr(n, effort), reward1=arr(n, money),
-                            effort2=arr((n, n), effort), reward2=arr((n, n), money))
+    return ContractDecision(
+        effort1=arr(n, effort),
+        reward1=arr(n, money),
+        effort2=arr((n, n), effort),
+        reward2=arr((n, n), money),
+    )
 
 
 def objective_by_loops(inst: ContractInstance, dec: ContractDecision) -> float:
@@ -47,8 +51,11 @@ def objective_by_loops(inst: ContractInstance, dec: ContractDecision) -> float:
         term = G(dec.effort1[i]) - dec.reward1[i]
         if inst.dynamic:
             for j in range(inst.n_types):
-                term += inst.discount * inst.transition[i, j] * (
-                    G(dec.effort2[i, j]) - dec.reward2[i, j])
+                term += (
+                    inst.discount
+                    * inst.transition[i, j]
+                    * (G(dec.effort2[i, j]) - dec.reward2[i, j])
+                )
         total += inst.prior[i] * term
     return inst.n_servers * total
 
@@ -60,6 +67,7 @@ def slack_at(ev, name: str) -> float:
 
 
 # -- 1. cross-check with the independent linear system -------------------------------------------
+
 
 @PROPERTY
 @given(inst=small_instances(), data=st.data())
@@ -83,13 +91,14 @@ def test_slacks_equal_the_linear_system(inst, data):
         if g.stop == g.start:  # I = 1: no pair of types, no IC row
             continue
         got = ev.slacks[name][tuple(np.asarray(g.index).reshape(len(g.index), -1).T)]
-        np.testing.assert_allclose(got, Az[g.start:g.stop], rtol=1e-12, atol=atol, err_msg=name)
+        np.testing.assert_allclose(got, Az[g.start : g.stop], rtol=1e-12, atol=atol, err_msg=name)
         assert len({tuple(np.atleast_1d(r)) for r in g.index}) == len(g.index), name
     if inst.dynamic and inst.ir == "interim":
         g = system.groups["canonical"]
         assert g.equality
-        np.testing.assert_allclose(Az[g.start:g.stop], ev.slacks["ir2"][:, 0], rtol=1e-12,
-                                   atol=atol)
+        np.testing.assert_allclose(
+            Az[g.start : g.stop], ev.slacks["ir2"][:, 0], rtol=1e-12, atol=atol
+        )
         assert system.equality_rows.sum() == inst.n_types
     else:
         assert "canonical" not in system.groups and not system.equality_rows.any()
@@ -104,8 +113,7 @@ def test_objective_rent_and_summary_are_consistent(inst, data):
     ev = optkit.evaluate(inst, dec)
     expected = objective_by_loops(inst, dec)
     assert ev.objective == pytest.approx(expected, rel=1e-12, abs=1e-9)
-    assert ev.profit_per_server * inst.n_servers == pytest.approx(ev.objective, rel=1e-12,
-                                                                  abs=1e-9)
+    assert ev.profit_per_server * inst.n_servers == pytest.approx(ev.objective, rel=1e-12, abs=1e-9)
     u1 = dec.reward1 - inst.phi * dec.effort1
     if inst.dynamic:
         u2 = dec.reward2 - inst.phi[None, :] * dec.effort2
@@ -127,12 +135,15 @@ def test_objective_rent_and_summary_are_consistent(inst, data):
 
 # -- 2. known violations ---------------------------------------------------------------------
 
+
 def menus(presets=("default", "static", "interim")):
-    return st.fixed_dictionaries({
-        "inst": small_instances(presets=presets, max_types=5),
-        "menu_seed": st.integers(0, 2**32 - 1),
-        "frac": st.floats(0.01, 0.99),
-    })
+    return st.fixed_dictionaries(
+        {
+            "inst": small_instances(presets=presets, max_types=5),
+            "menu_seed": st.integers(0, 2**32 - 1),
+            "frac": st.floats(0.01, 0.99),
+        }
+    )
 
 
 def base_menu(case) -> tuple[ContractInstance, ContractDecision, np.random.Generator]:
@@ -265,6 +276,7 @@ def test_objective_is_linear_in_rewards(inst, data, step):
 
 
 # -- 3. the zero menu and effort bounds ---------------------------------------------------------
+
 
 def zero_menu(inst: ContractInstance, **arrays) -> ContractDecision:
     n = inst.n_types

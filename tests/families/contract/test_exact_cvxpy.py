@@ -60,11 +60,17 @@ CASES = [
 
 # -- known optima ----------------------------------------------------------------------------
 
+
 def two_type_static(valuation, effort_max: float) -> ContractInstance:
     """c = 1, θ = (0.5, 1) so φ = (2, 1); ν = (0.6, 0.4); N = 3; one period."""
     return ContractInstance(
-        n_servers=3, willingness=[0.5, 1.0], unit_cost=1.0, prior=[0.6, 0.4],
-        valuation=valuation, periods=1, effort_max=effort_max,
+        n_servers=3,
+        willingness=[0.5, 1.0],
+        unit_cost=1.0,
+        prior=[0.6, 0.4],
+        valuation=valuation,
+        periods=1,
+        effort_max=effort_max,
     )
 
 
@@ -135,8 +141,15 @@ def test_known_dynamic_optimum_with_persistent_types(ir):
     valuation, emax, e1, e2 = KNOWN_STATIC["log"]
     static, _, _, static_obj = known_static_answer("log")
     inst = ContractInstance(
-        n_servers=3, willingness=[0.5, 1.0], unit_cost=1.0, prior=[0.6, 0.4],
-        valuation=valuation, periods=2, transition=np.eye(2), discount=0.8, ir=ir,
+        n_servers=3,
+        willingness=[0.5, 1.0],
+        unit_cost=1.0,
+        prior=[0.6, 0.4],
+        valuation=valuation,
+        periods=2,
+        transition=np.eye(2),
+        discount=0.8,
+        ir=ir,
         effort_max=emax,
     )
     res = optkit.solve(inst, solver="cvxpy")
@@ -160,9 +173,15 @@ def test_single_type_gets_first_best_and_no_rent(periods, omega, effort):
     [0, effort_max] with R = φ e* (IR binds: zero rent), in each period; the total is
     N (1 + δ)(G(e*) - φ e*) (with P = [[1]])."""
     inst = ContractInstance(
-        n_servers=2, willingness=[1.0], unit_cost=1.5, prior=[1.0],
-        valuation=LogValuation(omega, 1.0), periods=periods,
-        transition=[[1.0]] if periods == 2 else None, discount=0.9, effort_max=20.0,
+        n_servers=2,
+        willingness=[1.0],
+        unit_cost=1.5,
+        prior=[1.0],
+        valuation=LogValuation(omega, 1.0),
+        periods=periods,
+        transition=[[1.0]] if periods == 2 else None,
+        discount=0.9,
+        effort_max=20.0,
     )
     res = optkit.solve(inst, solver="cvxpy")
     value = omega * math.log1p(effort) - 1.5 * effort
@@ -180,6 +199,7 @@ def test_single_type_gets_first_best_and_no_rent(periods, omega, effort):
 
 
 # -- every exact answer ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("preset, seed, n, ll", CASES)
 def test_every_exact_answer_is_certified(preset, seed, n, ll):
@@ -247,8 +267,8 @@ def test_dual_certificate_checked_independently(preset, seed, n, ll):
 
 # -- determinism, DPP cache ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("preset, n", [("default", 3), ("interim", 3), ("static", 5),
-                                       ("power", 2)])
+
+@pytest.mark.parametrize("preset, n", [("default", 3), ("interim", 3), ("static", 5), ("power", 2)])
 def test_canonical_decisions_reproducible_bit_for_bit(preset, n):
     """The canonical menu comes from a deterministic simplex vertex on the same data, so solving
     an instance again, even after the cached problem of that shape was re-solved with other
@@ -262,13 +282,16 @@ def test_canonical_decisions_reproducible_bit_for_bit(preset, n):
     for other in (again, after):
         assert other.objective == first.objective
         assert other.bound == first.bound
-        for x, y in zip(decision_arrays(first.decision), decision_arrays(other.decision),
-                        strict=True):
+        for x, y in zip(
+            decision_arrays(first.decision), decision_arrays(other.decision), strict=True
+        ):
             assert np.array_equal(x, y)
 
 
-@pytest.mark.parametrize("preset, n, ll", [("default", 3, False), ("interim", 4, True),
-                                           ("power", 3, False), ("static", 6, True)])
+@pytest.mark.parametrize(
+    "preset, n, ll",
+    [("default", 3, False), ("interim", 4, True), ("power", 3, False), ("static", 6, True)],
+)
 @pytest.mark.parametrize("params", [FRESH_CONSTANT, FRESH_DPP], ids=["inline", "rebuild"])
 def test_dpp_cache_agrees_with_a_fresh_problem(preset, n, ll, params):
     """The cached DPP problem re-solved with new parameter values and a fresh problem of the
@@ -284,6 +307,7 @@ def test_dpp_cache_agrees_with_a_fresh_problem(preset, n, ll, params):
 
 # -- bounds ---------------------------------------------------------------------------------
 
+
 def pooled_value(inst: ContractInstance) -> float:
     """A feasible menu: everyone gets type 1's first-best item (e1*, φ_1 e1*) in both periods.
     One item is IC; IR holds for all because φ_1 is the largest cost; R >= 0. So the optimum is
@@ -291,7 +315,8 @@ def pooled_value(inst: ContractInstance) -> float:
     e = first_best_effort(inst, inst.phi[0])
     n = inst.n_types
     dec = ContractDecision(
-        effort1=np.full(n, e), reward1=np.full(n, inst.phi[0] * e),
+        effort1=np.full(n, e),
+        reward1=np.full(n, inst.phi[0] * e),
         effort2=np.full((n, n), e) if inst.dynamic else None,
         reward2=np.full((n, n), inst.phi[0] * e) if inst.dynamic else None,
     )
@@ -309,7 +334,9 @@ def test_first_best_bounds_the_optimum(preset, seed, n, ll):
     for phi in inst.phi:
         found = minimize_scalar(
             lambda e, phi=phi: -(float(inst.valuation.value(np.array(e))) - phi * e),
-            bounds=(0.0, inst.effort_max), method="bounded", options={"xatol": 1e-10},
+            bounds=(0.0, inst.effort_max),
+            method="bounded",
+            options={"xatol": 1e-10},
         )
         e = first_best_effort(inst, phi)
         assert float(inst.valuation.value(np.array(e))) - phi * e >= -found.fun - 1e-9
@@ -324,6 +351,7 @@ def test_first_best_bounds_the_optimum(preset, seed, n, ll):
 
 # -- interim IR ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("seed, n", [(41, 2), (42, 3), (43, 4), (44, 5)])
 def test_interim_canonical_and_a_relaxation_of_per_period(seed, n):
     """Under interim IR the solver normalises U2[i, 0] = 0, so R2[i, 0] = φ_1 e2[i, 0] in the
@@ -331,8 +359,12 @@ def test_interim_canonical_and_a_relaxation_of_per_period(seed, n):
     per-period IR, so its optimum is at least the per_period optimum of the same data."""
     inst, res = solved("interim", seed, n)
     dec = res.decision
-    np.testing.assert_allclose(dec.reward2[:, 0], inst.phi[0] * dec.effort2[:, 0],
-                               rtol=0, atol=1e-9 * max(1.0, np.abs(dec.reward2).max()))
+    np.testing.assert_allclose(
+        dec.reward2[:, 0],
+        inst.phi[0] * dec.effort2[:, 0],
+        rtol=0,
+        atol=1e-9 * max(1.0, np.abs(dec.reward2).max()),
+    )
     per_period = optkit.solve(variant(inst, ir="per_period"), solver="cvxpy")
     assert per_period.status is Status.OPTIMAL
     assert res.objective >= per_period.objective - 1e-6 * max(1.0, abs(per_period.objective))
@@ -341,6 +373,7 @@ def test_interim_canonical_and_a_relaxation_of_per_period(seed, n):
 
 
 # -- time limit and bad input ----------------------------------------------------------------------
+
 
 def test_zero_time_limit_gives_no_decision():
     """time_limit_s = 0 is spent before the solver starts (set-up counts): status time_limit,
@@ -370,10 +403,15 @@ def test_bad_solver_params_refused(params, field):
     assert info.value.field == field
 
 
-@pytest.mark.parametrize("kwargs, field", [({"time_limit_s": -1.0}, "time_limit_s"),
-                                           ({"time_limit_s": math.nan}, "time_limit_s"),
-                                           ({"threads": 0}, "threads"),
-                                           ({"seed": -1}, "seed")])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"time_limit_s": -1.0}, "time_limit_s"),
+        ({"time_limit_s": math.nan}, "time_limit_s"),
+        ({"threads": 0}, "threads"),
+        ({"seed": -1}, "seed"),
+    ],
+)
 def test_bad_solve_arguments_refused(kwargs, field):
     """The public solve() validates its own arguments, naming them."""
     with pytest.raises(InvalidInputError) as info:
@@ -382,6 +420,7 @@ def test_bad_solve_arguments_refused(kwargs, field):
 
 
 # -- scale -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("seed, n", [(60, 8), (61, 10)])
 def test_large_preset_at_moderate_size_is_certified(seed, n):

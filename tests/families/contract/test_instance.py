@@ -44,6 +44,7 @@ def test_example_is_valid_and_derives_phi(base_dict):
 
 # -- probability vectors and stochastic rows ---------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "key, value, field",
     [
@@ -88,6 +89,7 @@ def test_transition_may_contain_zeros(base_dict):
 
 # -- willingness, scalars ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "theta, field",
     [
@@ -106,10 +108,18 @@ def test_willingness_strictly_increasing_and_positive(base_dict, theta, field):
 
 def test_no_type_at_all_refused_by_the_constructor():
     """I >= 1: an empty willingness list is refused naming willingness."""
-    assert field_of(
-        ContractInstance, n_servers=1, willingness=[], unit_cost=1.0, prior=[],
-        valuation=LogValuation(1.0, 1.0), periods=1,
-    ) == "willingness"
+    assert (
+        field_of(
+            ContractInstance,
+            n_servers=1,
+            willingness=[],
+            unit_cost=1.0,
+            prior=[],
+            valuation=LogValuation(1.0, 1.0),
+            periods=1,
+        )
+        == "willingness"
+    )
 
 
 def test_no_type_at_all_refused_by_the_loader_naming_willingness(base_dict):
@@ -170,6 +180,7 @@ def test_boundary_values_that_are_allowed(base_dict):
 
 # -- shapes --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "key, value",
     [
@@ -192,6 +203,7 @@ def test_every_array_sized_by_the_number_of_types(base_dict, key, value):
 
 # -- periods, transition and discount ----------------------------------------------------------
 
+
 def test_static_instance_may_omit_transition_and_discount(base_dict):
     """With periods = 1 there is no period 2: transition and discount may be omitted, and the
     loaded instance is static with δ defaulting to 1."""
@@ -211,10 +223,18 @@ def test_dynamic_instance_requires_transition_and_discount(base_dict, key):
 
 def test_constructor_requires_transition_for_two_periods():
     """The Python constructor applies the same rule as the loader."""
-    assert field_of(
-        ContractInstance, n_servers=1, willingness=[1.0], unit_cost=1.0, prior=[1.0],
-        valuation=LogValuation(1.0, 1.0), periods=2,
-    ) == "transition"
+    assert (
+        field_of(
+            ContractInstance,
+            n_servers=1,
+            willingness=[1.0],
+            unit_cost=1.0,
+            prior=[1.0],
+            valuation=LogValuation(1.0, 1.0),
+            periods=2,
+        )
+        == "transition"
+    )
 
 
 @pytest.mark.parametrize(
@@ -228,6 +248,7 @@ def test_required_fields(base_dict, key):
 
 
 # -- NaN / inf, unknown keys, wrong JSON types -------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "path, value, field",
@@ -322,9 +343,12 @@ def test_header_checked_by_the_loader(base_dict):
 # -- decisions -----------------------------------------------------------------------------------
 
 DEC = {
-    "family": "contract", "schema_version": 1,
-    "effort1": [1.0, 2.0, 3.0], "reward1": [1.0, 2.0, 3.0],
-    "effort2": [[1.0, 2.0, 3.0]] * 3, "reward2": [[1.0, 2.0, 3.0]] * 3,
+    "family": "contract",
+    "schema_version": 1,
+    "effort1": [1.0, 2.0, 3.0],
+    "reward1": [1.0, 2.0, 3.0],
+    "effort2": [[1.0, 2.0, 3.0]] * 3,
+    "reward2": [[1.0, 2.0, 3.0]] * 3,
 }
 
 
@@ -360,9 +384,14 @@ def test_decision_must_fit_the_instance(base_dict):
     static_dec = ContractDecision(effort1=[1.0, 2.0, 3.0], reward1=[1.0, 2.0, 3.0])
     assert field_of(static_dec.check_fits, dyn) == "effort2"
     assert field_of(optkit.evaluate, dyn, static_dec) == "effort2"
-    assert field_of(ContractDecision.from_dict, {k: v for k, v in DEC.items()
-                                                if k not in ("effort2", "reward2")},
-                    instance=dyn) == "effort2"
+    assert (
+        field_of(
+            ContractDecision.from_dict,
+            {k: v for k, v in DEC.items() if k not in ("effort2", "reward2")},
+            instance=dyn,
+        )
+        == "effort2"
+    )
 
     base_dict["periods"] = 1
     static = load(base_dict)
@@ -377,11 +406,16 @@ def test_decision_must_fit_the_instance(base_dict):
 
 # -- JSON round trip, immutability ---------------------------------------------------------------
 
+
 def same_instance(a: ContractInstance, b: ContractInstance) -> bool:
     return a.to_dict() == b.to_dict() and all(
         (x is None and y is None) or np.array_equal(x, y)
-        for x, y in ((a.willingness, b.willingness), (a.prior, b.prior),
-                     (a.transition, b.transition), (a.phi, b.phi))
+        for x, y in (
+            (a.willingness, b.willingness),
+            (a.prior, b.prior),
+            (a.transition, b.transition),
+            (a.phi, b.phi),
+        )
     )
 
 
@@ -421,7 +455,8 @@ def test_decision_round_trip_exact(periods):
     """Decisions have no renormalisation, so their JSON round trip is exact."""
     rng = np.random.default_rng(periods)
     dec = ContractDecision(
-        effort1=rng.uniform(0, 10, 4), reward1=rng.normal(size=4),
+        effort1=rng.uniform(0, 10, 4),
+        reward1=rng.normal(size=4),
         effort2=rng.uniform(0, 10, (4, 4)) if periods == 2 else None,
         reward2=rng.normal(size=(4, 4)) if periods == 2 else None,
     )
@@ -437,8 +472,13 @@ def test_arrays_are_read_only_and_copied(base_dict):
     theta = np.array([0.6, 1.0, 1.5])
     P = np.array(EXAMPLE["transition"])
     inst = ContractInstance(
-        n_servers=2, willingness=theta, unit_cost=1.2, prior=np.array([0.3, 0.4, 0.3]),
-        transition=P, discount=0.9, valuation=LogValuation(10.0, 1.0),
+        n_servers=2,
+        willingness=theta,
+        unit_cost=1.2,
+        prior=np.array([0.3, 0.4, 0.3]),
+        transition=P,
+        discount=0.9,
+        valuation=LogValuation(10.0, 1.0),
     )
     theta[0], P[0, 0] = 0.1, 0.0  # the caller's arrays stay theirs
     assert inst.willingness[0] == 0.6 and inst.transition[0, 0] == pytest.approx(0.7, abs=1e-15)
