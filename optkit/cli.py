@@ -23,6 +23,7 @@ from optkit.core.errors import InvalidInputError, OptkitError
 from optkit.core.jsonio import dumps, read_json, write_json_atomic
 from optkit.core.result import SolveResult
 from optkit.core.status import Status
+from optkit.core.tolerances import relative_difference
 from optkit.core.versions import versions
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NO_ANSWER, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -302,11 +303,11 @@ def demo_cmd(
             ref = SolveResult.from_dict(read_json(cert_path)).objective
         diff = None
         if ref is not None and res.evaluation is not None:
-            diff = abs(res.evaluation.objective - ref) / max(abs(ref), 1.0)
+            diff = relative_difference(res.evaluation.objective, ref)
             worst_diff = max(worst_diff, diff)
         if res.status is not Status.OPTIMAL:
             failures += 1
-        rows.append((f, res, diff))
+        rows.append((f, inst, res, diff))
     table = Table(
         "instance",
         "I",
@@ -321,8 +322,7 @@ def demo_cmd(
         "ms",
         title=f"contract suite: {folder}",
     )
-    for f, r, diff in rows:
-        inst = api.load(f)
+    for f, inst, r, diff in rows:
         table.add_row(
             f.stem,
             str(inst.n_types),

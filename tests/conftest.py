@@ -12,24 +12,11 @@ import pytest
 from optkit.core import registry
 
 # The example of spec/contract.md ("Instance JSON"): I = 3 types, two periods, log valuation.
-# Hand-written rather than generated so that the bad-input tests below mutate one known field
-# at a time and nothing else about the file changes with a generator's draw order.
-CONTRACT_EXAMPLE = {
-    "family": "contract",
-    "schema_version": 1,
-    "name": "spec-example",
-    "n_servers": 10,
-    "willingness": [0.6, 1.0, 1.5],
-    "unit_cost": 1.2,
-    "prior": [0.3, 0.4, 0.3],
-    "transition": [[0.7, 0.2, 0.1], [0.2, 0.6, 0.2], [0.1, 0.2, 0.7]],
-    "discount": 0.9,
-    "periods": 2,
-    "valuation": {"kind": "log", "omega": 10.0, "kappa": 1.0},
-    "ir": "per_period",
-    "limited_liability": False,
-    "effort_max": 10.0,
-}
+# Hand-written rather than generated so that the bad-input tests mutate one known field at a
+# time and nothing else about the file changes with a generator's draw order.
+CONTRACT_EXAMPLE = json.loads(
+    (Path(__file__).parent / "data" / "contract-example.json").read_text()
+)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Mapping
@@ -17,7 +16,7 @@ from optkit.core.result import Evaluation, SolveResult, SolverInfo, SolverOutput
 from optkit.core.seeding import check_seed
 from optkit.core.status import Status
 from optkit.core.timing import Deadline
-from optkit.core.tolerances import OBJECTIVE_MISMATCH_REL, relative_difference
+from optkit.core.tolerances import OBJECTIVE_MISMATCH_REL, relative_difference, relative_gap
 
 SCHEMA_VERSION = 1
 
@@ -143,7 +142,7 @@ def finish_result(
         )
     gap = out.gap
     if gap is None and isinstance(out.bound, (int, float)) and evaluation is not None:
-        gap = scalar_gap(fam.sense, float(evaluation.objective), float(out.bound))
+        gap = relative_gap(float(evaluation.objective), float(out.bound), fam.sense)
     all_params = {"time_limit_s": time_limit_s, **params}
     return SolveResult(
         family=fam.name,
@@ -162,14 +161,3 @@ def finish_result(
         flags=tuple(flags),
         message=out.message,
     )
-
-
-def scalar_gap(sense: str, objective: float, bound: float) -> float:
-    """Relative gap, bound minus objective in the improving direction, over max(|objective|, 1).
-
-    The floor of 1 keeps the all-zero answer finite; a tiny negative value (bound below the
-    objective by rounding) is reported as it is, never clipped, so rounding stays visible.
-    """
-    diff = bound - objective if sense in ("max", "lexmax") else objective - bound
-    gap = diff / max(abs(objective), 1.0)
-    return gap if math.isfinite(gap) else math.inf

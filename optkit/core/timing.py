@@ -34,25 +34,3 @@ class Deadline:
     def expired(self) -> bool:
         r = self.remaining_s()
         return r is not None and r <= 0.0
-
-
-class Stopwatch:
-    """Named laps: `with sw.lap("build"): ...`; totals in seconds by name."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-
-    def lap(self, name: str) -> _Lap:
-        return _Lap(self, name)
-
-
-class _Lap:
-    def __init__(self, sw: Stopwatch, name: str):
-        self.sw, self.name = sw, name
-
-    def __enter__(self) -> _Lap:
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.sw.laps[self.name] = self.sw.laps.get(self.name, 0.0) + time.perf_counter() - self.t0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 PROBABILITY_SUM = 1e-6
 """Probability vectors / stochastic rows must sum to 1 within this, then are renormalised."""
 
@@ -19,6 +21,17 @@ OBJECTIVE_MISMATCH_REL = 1e-6
 
 CERTIFIED_GAP_REL = 1e-6
 """A certified solver's relative gap (bound vs objective) must be at most this."""
+
+
+def relative_gap(objective: float, bound: float, sense: str = "max") -> float:
+    """Bound minus objective in the improving direction, over max(|objective|, 1).
+
+    The floor of 1 keeps the all-zero answer finite; a tiny negative value (bound below the
+    objective by rounding) is reported as it is, never clipped, so rounding stays visible.
+    """
+    diff = bound - objective if sense in ("max", "lexmax") else objective - bound
+    gap = diff / max(abs(objective), 1.0)
+    return gap if math.isfinite(gap) else math.inf
 
 
 def relative_difference(a: float, b: float) -> float:

@@ -9,7 +9,7 @@ import types
 import pytest
 
 from optkit.core import timing
-from optkit.core.timing import Deadline, Stopwatch
+from optkit.core.timing import Deadline
 
 
 class FakeClock:
@@ -53,13 +53,3 @@ def test_no_limit_never_expires():
 def test_deadline_refuses_bad_limits(limit):
     with pytest.raises(ValueError, match="time_limit_s"):
         Deadline(limit)
-
-
-def test_stopwatch_adds_laps_by_name(monkeypatch):
-    clock = FakeClock(100.0)
-    monkeypatch.setattr(timing, "time", types.SimpleNamespace(perf_counter=clock.perf_counter))
-    sw = Stopwatch()
-    for dt in (1.5, 2.0):
-        with sw.lap("build"):
-            clock.now += dt
-    assert sw.laps == {"build": pytest.approx(3.5)}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from optkit.families.contract.constraints import LinearSystem, objective_weights
 
@@ -55,8 +56,6 @@ def implementable_efforts(inst, system: LinearSystem, target: np.ndarray) -> np.
     inf = highspy.kHighsInf
     # columns [e, R, t]; rows: A_e e + A_R R >= 0 (= 0 for equalities), t - e >= -target,
     # t + e >= target, so t >= |e - target| at the optimum.
-    import scipy.sparse as sp
-
     eye = sp.identity(ne, format="csr")
     top = sp.hstack([A[:, lay.effort_cols], A[:, lay.reward_cols], sp.csr_matrix((m, ne))])
     mid = sp.hstack([-eye, sp.csr_matrix((ne, nr)), eye])

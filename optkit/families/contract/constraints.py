@@ -37,6 +37,15 @@ class Layout:
     def r2(self, i, j):
         return 2 * self.n + self.n * self.n + np.asarray(i) * self.n + np.asarray(j)
 
+    def join_efforts(self, e1: np.ndarray, e2: np.ndarray | None = None) -> np.ndarray:
+        """[e1, e2 row-major]: efforts in effort_cols order."""
+        return np.concatenate([e1, np.ravel(e2)]) if self.dynamic else np.asarray(e1, float)
+
+    def split_efforts(self, efforts: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Inverse of join_efforts: (e1, e2 or None)."""
+        n = self.n
+        return efforts[:n], (efforts[n:].reshape(n, n) if self.dynamic else None)
+
     @property
     def effort_cols(self) -> np.ndarray:
         n = self.n

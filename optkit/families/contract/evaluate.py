@@ -35,13 +35,16 @@ class ContractEvaluation:
     rent1: np.ndarray
     """Each period-1 type's expected total utility U1_i + δ Σ_j P_ij U2_ij (information rent)."""
 
+    def slack_items(self, groups: tuple[str, ...] | None = None):
+        """(name, slack) of every constraint, e.g. ('ic1[2, 0]', 0.0); diagonals skipped."""
+        for group, s in self.slacks.items():
+            if groups is None or group in groups:
+                for idx in np.argwhere(np.isfinite(s)):
+                    yield _name(group, idx), float(s[tuple(idx)])
+
     def violations(self, tol: float = 1e-12) -> dict[str, float]:
         """Constraints violated by more than tol (default: above rounding): {'ir2[0, 1]': 0.003}."""
-        out: dict[str, float] = {}
-        for group, s in self.slacks.items():
-            for idx in np.argwhere(s < -tol):
-                out[_name(group, idx)] = float(-s[tuple(idx)])
-        return out
+        return {name: -s for name, s in self.slack_items() if s < -tol}
 
     def to_dict(self) -> dict[str, Any]:
         return {

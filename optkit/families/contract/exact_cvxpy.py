@@ -36,7 +36,7 @@ from optkit.core.fields import as_choice
 from optkit.core.result import SolverOutput
 from optkit.core.status import Status
 from optkit.core.timing import Deadline
-from optkit.core.tolerances import CERTIFIED_GAP_REL, EXACT_FEASIBILITY
+from optkit.core.tolerances import CERTIFIED_GAP_REL, EXACT_FEASIBILITY, relative_gap
 from optkit.families.contract.canonical import canonical_rewards, implementable_efforts
 from optkit.families.contract.certificate import dual_bound
 from optkit.families.contract.constraints import build_system, objective_weights
@@ -310,46 +310,44 @@ def solve(
         )
     a, m = scales(instance)
     system = build_system(instance)
+    lay = system.layout
     # Clarabel's efforts are accurate to ~1e-4 where the objective is flat near the optimum; the
     # Lagrangian's maximiser at its multipliers is exact up to their error wherever G has
     # positive weight (closed form, certificate.py). The polished menu is kept when the dual
     # bound certifies it; otherwise the raw efforts get canonical rewards too and the better menu
     # wins (the raw one where the multipliers are degenerate).
     w_g, _ = objective_weights(instance)
-    first = dual_bound(instance, system, model.multipliers(system, instance.n_servers))
-    raw = np.concatenate(
-        [a * model.x1.value] + ([a * model.x2.value.ravel()] if instance.dynamic else [])
-    )
-    polished = _canonical_menu(instance, system, np.where(w_g > 0, first.efforts, raw))
-    candidates = [] if polished is None else [polished]
+    cert = dual_bound(instance, system, model.multipliers(system, instance.n_servers))
+    raw = lay.join_efforts(a * model.x1.value, a * model.x2.value if instance.dynamic else None)
+    candidates = [_canonical_menu(instance, system, np.where(w_g > 0, cert.efforts, raw))]
     if (
-        polished is None
-        or (first.bound - polished.objective) / max(abs(polished.objective), 1.0)
-        > CERTIFIED_GAP_REL
+        candidates[0] is None
+        or relative_gap(candidates[0].objective, cert.bound) > CERTIFIED_GAP_REL
     ):
-        fallback = _canonical_menu(instance, system, raw)
-        candidates += [] if fallback is None else [fallback]
+        candidates.append(_canonical_menu(instance, system, raw))
+    candidates = [c for c in candidates if c is not None]
     flags = list(flags)
     if candidates:
         menu = max(candidates, key=lambda c: c.objective)
         flags.extend(menu.flags)
         decision, objective = menu.decision, menu.objective
+        ev = evaluate(instance, decision)
     else:  # no implementable menu found: keep Clarabel's own menu, efforts and rewards
         flags.append("not_canonical")
-        n = instance.n_types
-        e1 = clean_efforts(raw[:n], instance.effort_max)
-        e2 = clean_efforts(raw[n:].reshape(n, n), instance.effort_max) if instance.dynamic else None
+        e1, e2 = (
+            None if e is None else clean_efforts(e, instance.effort_max)
+            for e in lay.split_efforts(raw)
+        )
         r1 = m * (model.u1.value + values["phit1"] * model.x1.value)
         r2 = m * (model.u2.value + values["phit2"] * model.x2.value) if instance.dynamic else None
         decision = ContractDecision(effort1=e1, reward1=r1, effort2=e2, reward2=r2)
-        objective = evaluate(instance, decision).objective
-    cert = first
-    ev = evaluate(instance, decision)
-    gap = (cert.bound - objective) / max(abs(objective), 1.0)
+        ev = evaluate(instance, decision)
+        objective = ev.objective
+    gap = relative_gap(objective, cert.bound)
     if (
         cvx_status == cp.OPTIMAL_INACCURATE
         and ev.max_violation <= EXACT_FEASIBILITY
-        and (gap <= CERTIFIED_GAP_REL)
+        and gap <= CERTIFIED_GAP_REL
     ):
         # Clarabel could not meet its own tolerances, but the answer carries an independent proof:
         # feasible by evaluate() and within the certified gap of a valid dual bound.
@@ -362,7 +360,8 @@ def solve(
             status = Status.FEASIBLE
             flags.append("gap_not_certified")
     lam = cert.multipliers
-    binding = [name for name, v in _slack_items(ev) if v <= EXACT_FEASIBILITY]
+    constraint_groups = tuple(g for g in ev.slacks if not g.startswith(("e1_", "e2_")))
+    binding = [n for n, v in ev.slack_items(constraint_groups) if v <= EXACT_FEASIBILITY]
     certificate = {
         "dual_bound": cert.bound,
         "stationarity_residual": cert.residual,
@@ -396,12 +395,12 @@ class _Menu:
 
 def _canonical_menu(instance: ContractInstance, system, target: np.ndarray) -> _Menu | None:
     """Canonical rewards for efforts near `target` (projected onto implementable ones if needed)."""
-    n = instance.n_types
-    split = lambda e: (e[:n], e[n:].reshape(n, n) if instance.dynamic else None)  # noqa: E731
-    e1, e2 = split(target)
-    e1 = clean_efforts(e1, instance.effort_max)
-    e2 = clean_efforts(e2, instance.effort_max) if e2 is not None else None
-    efforts = np.concatenate([e1] + ([e2.ravel()] if e2 is not None else []))
+    lay = system.layout
+    e1, e2 = lay.split_efforts(target)
+    efforts = lay.join_efforts(
+        clean_efforts(e1, instance.effort_max),
+        None if e2 is None else clean_efforts(e2, instance.effort_max),
+    )
     flags: tuple[str, ...] = ()
     canon = canonical_rewards(instance, system, efforts)
     if not canon.ok:
@@ -409,7 +408,6 @@ def _canonical_menu(instance: ContractInstance, system, target: np.ndarray) -> _
         if moved is None:
             return None
         efforts, flags = moved, ("efforts_projected",)
-        e1, e2 = split(efforts)
         canon = canonical_rewards(instance, system, efforts)
         if not canon.ok:
             return None
@@ -417,16 +415,6 @@ def _canonical_menu(instance: ContractInstance, system, target: np.ndarray) -> _
     objective = instance.n_servers * (
         float(w_g @ instance.valuation.value(efforts)) - canon.payment
     )
-    return _Menu(
-        ContractDecision(effort1=e1, reward1=canon.r1, effort2=e2, reward2=canon.r2),
-        objective,
-        flags,
-    )
-
-
-def _slack_items(ev):
-    for group, s in ev.slacks.items():
-        if group.startswith("e1_") or group.startswith("e2_"):
-            continue
-        for idx in np.argwhere(np.isfinite(s)):
-            yield f"{group}[{', '.join(str(int(i)) for i in idx)}]", float(s[tuple(idx)])
+    e1, e2 = lay.split_efforts(efforts)
+    decision = ContractDecision(effort1=e1, reward1=canon.r1, effort2=e2, reward2=canon.r2)
+    return _Menu(decision, objective, flags)

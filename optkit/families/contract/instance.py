@@ -198,11 +198,9 @@ class ContractInstance:
         periods = as_int(f.get("periods", 2), "periods", ge=1, le=2)
         theta = as_array(f.get("willingness"), "willingness", (None,), gt=0)
         n = theta.shape[0]
-        if n < 1:
+        if n < 1:  # before transition is sized by n, so the message names willingness
             raise InvalidInputError("willingness", "must list at least one type")
-        transition = f.get("transition", None)
-        if transition is None and periods == 2:
-            raise InvalidInputError("transition", "is required when periods = 2")
+        transition = f.get("transition", None)  # None with periods = 2: refused by __post_init__
         if transition is not None:
             transition = as_array(transition, "transition", (n, n))
         discount = f.get("discount", None)

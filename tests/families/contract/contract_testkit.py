@@ -22,6 +22,8 @@ exactly that. Why the construction is feasible:
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,23 +33,11 @@ import optkit
 from optkit.families.contract.instance import ContractDecision, ContractInstance, LogValuation
 
 # Hand-written (not generated) so that each bad-input test mutates one known field and nothing
-# else moves with a generator's draw order. I = 3, two periods, log valuation, N = 10.
-EXAMPLE: dict[str, Any] = {
-    "family": "contract",
-    "schema_version": 1,
-    "name": "example",
-    "n_servers": 10,
-    "willingness": [0.6, 1.0, 1.5],
-    "unit_cost": 1.2,
-    "prior": [0.3, 0.4, 0.3],
-    "transition": [[0.7, 0.2, 0.1], [0.2, 0.6, 0.2], [0.1, 0.2, 0.7]],
-    "discount": 0.9,
-    "periods": 2,
-    "valuation": {"kind": "log", "omega": 10.0, "kappa": 1.0},
-    "ir": "per_period",
-    "limited_liability": False,
-    "effort_max": 10.0,
-}
+# else moves with a generator's draw order. I = 3, two periods, log valuation, N = 10. One file,
+# tests/data/contract-example.json, shared with the CLI tests (tests/conftest.py).
+EXAMPLE: dict[str, Any] = json.loads(
+    (Path(__file__).resolve().parents[2] / "data" / "contract-example.json").read_text()
+)
 
 PRESETS = ("default", "static", "interim", "power", "large")
 SMALL_PRESETS = ("default", "static", "interim", "power")

@@ -27,21 +27,26 @@ from optkit.families.contract.instance import ContractInstance, LogValuation, Po
 GRID = 20001
 
 
+def valuation_holder(valuation, effort_max: float) -> ContractInstance:
+    """A one-type static instance: only its valuation and effort_max matter to sup_concave."""
+    return ContractInstance(
+        n_servers=1,
+        willingness=[1.0],
+        unit_cost=1.0,
+        prior=[1.0],
+        valuation=valuation,
+        periods=1,
+        effort_max=effort_max,
+    )
+
+
 @st.composite
 def valuation_instances(draw) -> ContractInstance:
     if draw(st.booleans()):
         val = LogValuation(draw(st.floats(0.1, 50.0)), draw(st.floats(0.05, 5.0)))
     else:
         val = PowerValuation(draw(st.floats(0.1, 50.0)), draw(st.floats(0.05, 0.95)))
-    return ContractInstance(
-        n_servers=1,
-        willingness=[1.0],
-        unit_cost=1.0,
-        prior=[1.0],
-        valuation=val,
-        periods=1,
-        effort_max=draw(st.floats(0.5, 30.0)),
-    )
+    return valuation_holder(val, draw(st.floats(0.5, 30.0)))
 
 
 coeffs = st.integers(1, 8).flatmap(
@@ -86,15 +91,7 @@ def test_sup_concave_edge_cases(kind):
     """a = 0: the sup of s·e is s·e_max for s > 0 and 0 otherwise; s >= 0 with a > 0: G is
     increasing, so e = e_max."""
     val = LogValuation(10.0, 1.0) if kind == "log" else PowerValuation(10.0, 0.5)
-    inst = ContractInstance(
-        n_servers=1,
-        willingness=[1.0],
-        unit_cost=1.0,
-        prior=[1.0],
-        valuation=val,
-        periods=1,
-        effort_max=4.0,
-    )
+    inst = valuation_holder(val, 4.0)
     a = np.array([0.0, 0.0, 0.0, 2.0, 2.0])
     s = np.array([3.0, 0.0, -3.0, 0.0, 1.0])
     e, value = sup_concave(inst, a, s)
