@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from optkit.core import registry
@@ -35,17 +37,37 @@ def check_header(data: Any, family: str | None = None, kind: str = "instance") -
     return name
 
 
-def instance_from_dict(data: Any, source: str | None = None) -> Any:
+def instance_from_dict(data: Any, source: str | None = None, path: Path | None = None) -> Any:
     try:
-        name = check_header(data)
-        return registry.get_family(name).instance_type.from_dict(data)
+        fam = registry.get_family(check_header(data))
+        if path is not None and fam.from_file is not None:
+            return fam.from_file(data, path)
+        return fam.instance_type.from_dict(data)
     except InvalidInputError as exc:
         raise (exc.with_source(source) if source else exc) from None
 
 
 def load(path: str | os.PathLike[str]) -> Any:
     """Read an instance JSON file of any registered family; errors name the file and field."""
-    return instance_from_dict(read_json(path), source=str(path))
+    return instance_from_dict(read_json(path), source=str(path), path=Path(path))
+
+
+EXPORT_FORMATS = ("lp", "mps")
+
+
+def export(instance: Any, path: str | os.PathLike[str], fmt: str = "lp") -> Path:
+    """Write the family's LP/MIP model of `instance` as an LP or MPS file (atomically)."""
+    fam = registry.family_of(instance)
+    fmt = as_choice(fmt, "format", EXPORT_FORMATS)
+    if fam.export is None:
+        raise InvalidInputError(
+            "family", f"{fam.name} has no LP/MIP model to export (its solvers are not LP/MIP)"
+        )
+    module_name, attr = fam.export.split(":", 1)
+    fn = getattr(importlib.import_module(module_name), attr)
+    target = Path(path)
+    fn(instance, target, fmt)
+    return target
 
 
 def load_decision(instance: Any, path: str | os.PathLike[str]) -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from optkit.core.errors import DuplicateNameError, MissingExtraError, UnknownNameError
@@ -72,6 +73,12 @@ class FamilySpec:
     sense: Sense
     default_solver: str
     description: str = ""
+    from_file: Callable[[Any, Path], Any] | None = None
+    """from_file(data, path) -> instance, for families whose JSON references sibling files (an
+    .npz of arrays); it must confine those files to the JSON's folder. None: from_dict(data)."""
+    export: str | None = None
+    """'package.module:function' writing a solver-neutral model file:
+    export(instance, path: Path, fmt: "lp" | "mps") -> None. None: the family has no LP/MIP."""
     solvers: dict[str, SolverSpec] = field(default_factory=dict, compare=False)
 
 

@@ -345,12 +345,42 @@ def demo_cmd(
         raise typer.Exit(EXIT_NO_ANSWER)
 
 
+class ExportFormat(str, Enum):
+    lp = "lp"
+    mps = "mps"
+
+
+@app.command("export")
+def export_cmd(
+    path: Annotated[Path, typer.Argument(help="Instance JSON file.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="lp or mps")] = ExportFormat.lp,
+    target: Annotated[
+        Path | None, typer.Option("--out", help="Model file to write (default: FILE.lp / .mps).")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite/--no-overwrite", help="Replace a file that exists.")
+    ] = False,
+) -> None:
+    """Write the family's LP/MIP model of an instance as a solver-neutral LP or MPS file."""
+    inst = api.load(path)
+    target = target or path.with_suffix(f".{fmt.value}")
+    if target.exists() and not overwrite:
+        raise InvalidInputError("--out", f"{target} exists (pass --overwrite to replace it)")
+    api.export(inst, target, fmt.value)
+    _info(f"wrote {target}")
+
+
 def _shipped_suite() -> Path:
     root = Path(optkit.__file__).resolve().parent.parent
     folder = root / "instances" / "contract" / "suite-v1"
     if not folder.is_dir():
         raise InvalidInputError("--suite", f"no shipped suite at {folder}; pass --suite DIR")
     return folder
+
+
+# Family sub-commands (`optkit podpack import`): one typer app per family in optkit/cli/<family>.py,
+# mounted here; they raise InvalidInputError/typer.Exit like the commands above and share main().
+# (mount lines go here: `from optkit.cli import podpack as _podpack` + app.add_typer(...))
 
 
 # ---------------------------------------------------------------------------------------------
