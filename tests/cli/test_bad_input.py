@@ -10,6 +10,8 @@ import json
 
 import pytest
 
+import optkit
+
 
 def setter(path: str, value):
     """Mutation setting a dotted path ("valuation.rho") to value."""
@@ -96,7 +98,7 @@ RULES = [
         "limited_liability: must be true or false",
     ),
     ("valuation-kind", setter("valuation.kind", "linear"), "valuation.kind: must be one of"),
-    ("family-knapsack", setter("family", "knapsack"), "family: must be one of contract"),
+    ("family-unknown", setter("family", "no_such_family"), "family: must be one of contract"),
     ("schema-version-2", setter("schema_version", 2), "schema_version: instance schema_version 2"),
     ("unknown-key", setter("colour", "blue"), "colour: unknown key"),
     ("unknown-nested-key", setter("valuation.rho", 0.5), "valuation.rho: unknown key"),
@@ -218,13 +220,15 @@ def test_bad_flags(run_cli, contract_file, flags, expected):
 def test_unknown_solver_lists_valid_names(run_cli, contract_file):
     r = run_cli("solve", contract_file, "--solver", "gurobi")
     assert r.code == 2
-    assert r.err_lines == ["error: unknown contract solver 'gurobi'; valid: cvxpy"]
+    valid = ", ".join(sorted(s.name for s in optkit.solvers("contract")))
+    assert r.err_lines == [f"error: unknown contract solver 'gurobi'; valid: {valid}"]
 
 
 def test_unknown_family_lists_valid_names(run_cli, tmp_path):
-    r = run_cli("generate", "knapsack", "--out", tmp_path)
+    r = run_cli("generate", "no_such_family", "--out", tmp_path)
     assert r.code == 2
-    assert r.err_lines == ["error: unknown family 'knapsack'; valid: contract"]
+    valid = ", ".join(optkit.families())
+    assert r.err_lines == [f"error: unknown family 'no_such_family'; valid: {valid}"]
 
 
 def test_unknown_command(run_cli):

@@ -38,6 +38,36 @@ register_solver(
         description="DPP convex program (Clarabel), canonical rewards by HiGHS LP, dual bound",
     )
 )
+for _name, _guarantee, _entry, _description in (
+    (
+        "closed_form",
+        Guarantee.EXACT_WHERE_APPLICABLE,
+        "closed_form:solve",
+        "static screening with ironing (any I); two types, two periods (P_HH >= P_LH)",
+    ),
+    (
+        "first_best",
+        Guarantee.BOUND,
+        "baselines:first_best",
+        "complete-information optimum: an upper bound, not incentive compatible",
+    ),
+    (
+        "static_repeat",
+        Guarantee.HEURISTIC,
+        "baselines:static_repeat",
+        "optimal one-period menu offered in both periods",
+    ),
+    ("uniform", Guarantee.HEURISTIC, "baselines:uniform", "one pooled item for every type"),
+):
+    register_solver(
+        SolverSpec(
+            family="contract",
+            name=_name,
+            guarantee=_guarantee,
+            entry_point=f"optkit.families.contract.{_entry}",
+            description=_description,
+        )
+    )
 
 __all__ = [
     "ContractDecision",

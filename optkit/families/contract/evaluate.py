@@ -28,6 +28,8 @@ class ContractEvaluation:
     profit_per_server: float
     slacks: dict[str, np.ndarray]
     max_violation: float
+    total_violation: float
+    """Σ max(0, -slack) over every constraint (the raw action map's penalty is λ times this)."""
     worst: str
     """The most violated constraint, e.g. 'ic1[2, 0]' ('' when none is violated)."""
     feasible: bool
@@ -51,6 +53,7 @@ class ContractEvaluation:
             "objective": self.objective,
             "profit_per_server": self.profit_per_server,
             "max_violation": self.max_violation,
+            "total_violation": self.total_violation,
             "worst": self.worst,
             "feasible": self.feasible,
             "information_rent": self.rent1.tolist(),
@@ -103,8 +106,10 @@ def evaluate(instance: ContractInstance, decision: ContractDecision) -> Contract
         slacks["liability1"] = r1
         if instance.dynamic:
             slacks["liability2"] = decision.reward2
-    worst, max_violation = "", 0.0
+    worst, max_violation, total_violation = "", 0.0, 0.0
     for group, s in slacks.items():
+        finite = s[np.isfinite(s)]
+        total_violation += float(np.maximum(-finite, 0.0).sum())
         k = int(np.argmin(s))
         v = float(-s.flat[k])
         if v > max_violation:
@@ -115,6 +120,7 @@ def evaluate(instance: ContractInstance, decision: ContractDecision) -> Contract
         profit_per_server=float(profit),
         slacks=slacks,
         max_violation=max_violation,
+        total_violation=total_violation,
         worst=worst,
         feasible=max_violation <= INFEASIBLE_VIOLATION,
         rent1=total,
