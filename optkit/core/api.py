@@ -136,6 +136,17 @@ def solve(
     return finish_result(fam, spec, instance, out, wall, seed, threads, params, time_limit_s)
 
 
+def _objectives_differ(claimed: Any, scored: Any) -> bool:
+    """The solver's objective vs evaluate()'s, scalar or vector (lexicographic families)."""
+    if isinstance(claimed, (list, tuple)) or isinstance(scored, (list, tuple)):
+        if not (isinstance(claimed, (list, tuple)) and isinstance(scored, (list, tuple))):
+            return True
+        if len(claimed) != len(scored):
+            return True
+        return any(_objectives_differ(a, b) for a, b in zip(claimed, scored, strict=True))
+    return relative_difference(float(claimed), float(scored)) > OBJECTIVE_MISMATCH_REL
+
+
 def finish_result(
     fam: registry.FamilySpec,
     spec: registry.SolverSpec,
@@ -151,9 +162,7 @@ def finish_result(
     evaluation, flags = None, list(out.flags)
     if out.decision is not None:
         report = fam.evaluate(instance, out.decision)
-        mismatch = False
-        if out.objective is not None and not isinstance(out.objective, list):
-            mismatch = relative_difference(out.objective, report.objective) > OBJECTIVE_MISMATCH_REL
+        mismatch = out.objective is not None and _objectives_differ(out.objective, report.objective)
         if mismatch:
             flags.append("objective_mismatch")
         evaluation = Evaluation(

@@ -79,6 +79,9 @@ class FamilySpec:
     export: str | None = None
     """'package.module:function' writing a solver-neutral model file:
     export(instance, path: Path, fmt: "lp" | "mps") -> None. None: the family has no LP/MIP."""
+    bench: str | None = None
+    """'package.module:function' returning the family's benchmark scenarios, a sequence of
+    `optkit.core.benchmark.Scenario` (run by `optkit bench`). None: the family has none yet."""
     solvers: dict[str, SolverSpec] = field(default_factory=dict, compare=False)
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from optkit.core.errors import InvalidInputError, NoDecisionError
 from optkit.core.fields import Fields, as_bool, as_float, as_int
 from optkit.core.status import Guarantee, Status
@@ -247,6 +249,8 @@ def _num(x: Any) -> Any:
         return None
     if isinstance(x, (list, tuple)):
         return [_num(v) for v in x]
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return int(x)  # lexicographic objectives count pods: keep them integers in JSON
     x = float(x)
     return x if math.isfinite(x) else None
 
@@ -255,5 +259,7 @@ def _obj(x: Any, field_name: str) -> Objective | None:
     if x is None:
         return None
     if isinstance(x, list):
-        return [as_float(v, f"{field_name}[{k}]") for k, v in enumerate(x)]
+        return [_obj(v, f"{field_name}[{k}]") for k, v in enumerate(x)]
+    if isinstance(x, int) and not isinstance(x, bool):
+        return x
     return as_float(x, field_name)

@@ -269,3 +269,15 @@ def test_check_result_without_decision(run_cli, tmp_path, contract_file):
     r = run_cli("check", contract_file, "--decision", res)
     assert r.code == 2
     assert r.err_lines == [f"error: {res}: decision: the result file carries no decision"]
+
+
+def test_check_prints_a_vector_objective(run_cli, tmp_path):
+    """Lexicographic families (podpack) re-score to a vector; the table shows it as a list."""
+    from pathlib import Path
+
+    inst = Path(__file__).resolve().parents[2] / "instances" / "podpack" / "running-example.json"
+    out = tmp_path / "res.json"
+    assert run_cli("solve", inst, "--solver", "kube_default", "--out", out).code == 0
+    r = run_cli("check", inst, "--decision", out)
+    assert r.code == 0, r.err
+    assert "objective      [" in r.out

@@ -158,3 +158,12 @@ def test_show_versions_lists_solver_backends(capsys):
     }
     for pkg in ("cvxpy", "ortools", "highspy", "optkit"):
         assert lines[pkg] == metadata.version(pkg)
+
+
+def test_vector_objective_mismatch_is_flagged():
+    from optkit.core.api import _objectives_differ
+
+    assert not _objectives_differ([3, -1, 2], [3.0, -1.0, 2.0])
+    assert _objectives_differ([3, -1, 2], [3, -2, 2])
+    assert _objectives_differ([3, -1], [3, -1, 0])
+    assert _objectives_differ(1.0, [1.0])

@@ -157,3 +157,9 @@ def test_status_must_be_the_enum():
     """A bare string status would bypass the lower-case spelling and the decision guard."""
     with pytest.raises(TypeError):
         make_result(status="optimal")
+
+
+def test_vector_objective_keeps_integer_counts_in_json():
+    """Lexicographic objectives (podpack) count pods: they stay integers through JSON."""
+    res = SolveResult.from_dict(json.loads(json.dumps(make_result(objective=[3, -1, 7]).to_dict())))
+    assert res.objective == [3, -1, 7] and all(type(v) is int for v in res.objective)

@@ -27,6 +27,7 @@ register_family(
         sense="max",
         default_solver="cvxpy",
         description="two-period dynamic contracts (IC/IR) for edge servers building agent modules",
+        bench="optkit.families.contract.benchmark:scenarios",
     )
 )
 register_solver(
