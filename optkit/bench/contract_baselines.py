@@ -23,7 +23,7 @@ from optkit.core.jsonio import read_json
 from optkit.core.result import SolveResult
 from optkit.core.status import Status
 
-SOLVERS = ("cvxpy", "closed_form", "first_best", "static_repeat", "uniform")
+SOLVERS = ("cvxpy", "fast", "closed_form", "first_best", "static_repeat", "uniform")
 DEFAULT_SUITE = Path(__file__).resolve().parents[2] / "instances" / "contract" / "suite-v1"
 
 

@@ -47,6 +47,12 @@ for _name, _guarantee, _entry, _description in (
         "static screening with ironing (any I); two types, two periods (P_HH >= P_LH)",
     ),
     (
+        "fast",
+        Guarantee.EXACT,
+        "fast:solve",
+        "batched interior point in utility coordinates, certified per instance, cvxpy fallback",
+    ),
+    (
         "first_best",
         Guarantee.BOUND,
         "baselines:first_best",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from optkit.core.tolerances import INFEASIBLE_VIOLATION
-from optkit.families.contract.instance import ContractDecision, ContractInstance
+from optkit.families.contract.instance import ContractDecision, ContractInstance, LogValuation
 
 
 @dataclass(frozen=True)
@@ -125,3 +125,73 @@ def evaluate(instance: ContractInstance, decision: ContractDecision) -> Contract
         feasible=max_violation <= INFEASIBLE_VIOLATION,
         rent1=total,
     )
+
+
+def evaluate_batch(
+    instances: list[ContractInstance],
+    effort1: np.ndarray,
+    reward1: np.ndarray,
+    effort2: np.ndarray | None = None,
+    reward2: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(objective, max_violation) of B menus of one shape at once, the same arithmetic as
+    evaluate() with a leading batch axis (tests check the two agree). Arrays: effort1/reward1
+    (B, I), effort2/reward2 (B, I, I). Used where thousands of menus are certified per second."""
+    first = instances[0]
+    n, B = first.n_types, len(instances)
+    dynamic, interim = first.dynamic, first.ir == "interim" and first.dynamic
+    phi = np.array([i.phi for i in instances])
+    nu = np.array([i.prior for i in instances])
+    emax = np.array([i.effort_max for i in instances])[:, None]
+    G = _batch_valuation(instances)
+    e1, r1 = effort1, reward1
+    u1 = r1 - phi * e1
+    groups = [e1, emax - e1]
+    if dynamic:
+        P = np.array([i.transition for i in instances])
+        delta = np.array([i.discount for i in instances])[:, None]
+        e2, r2 = effort2, reward2
+        u2 = r2 - phi[:, None, :] * e2
+        cont = delta * (P * u2).sum(2)
+        cross2 = r2[:, :, None, :] - phi[:, None, :, None] * e2[:, :, None, :]  # [b, i, j, j']
+        ic2 = u2[:, :, :, None] - cross2
+        ic2[:, :, np.arange(n), np.arange(n)] = np.inf
+        groups += [e2, emax[:, :, None] - e2, ic2, u2]
+        cont_cross = delta[:, :, None] * np.einsum("bij,bkj->bik", P, u2)
+        profit = (nu * (G(np.maximum(e1, 0)) - r1)).sum(1) + delta[:, 0] * (
+            nu * (P * (G(np.maximum(e2, 0)) - r2)).sum(2)
+        ).sum(1)
+    else:
+        cont, cont_cross = np.zeros((B, n)), np.zeros((B, n, n))
+        profit = (nu * (G(np.maximum(e1, 0)) - r1)).sum(1)
+    total = u1 + cont
+    dev = r1[:, None, :] - phi[:, :, None] * e1[:, None, :] + cont_cross
+    ic1 = total[:, :, None] - dev
+    ic1[:, np.arange(n), np.arange(n)] = np.inf
+    groups += [ic1, total if interim else u1]
+    if first.limited_liability:
+        groups += [r1] + ([reward2] if dynamic else [])
+    worst = np.max([np.max(-g.reshape(B, -1), axis=1) for g in groups], axis=0)
+    n_servers = np.array([i.n_servers for i in instances], dtype=float)
+    return n_servers * profit, np.maximum(worst, 0.0)
+
+
+def _batch_valuation(instances: list[ContractInstance]):
+    """G(e) for a batch of one valuation kind, parameters broadcast along the batch axis."""
+    v0 = instances[0].valuation
+    omega = np.array([i.valuation.omega for i in instances])
+    if isinstance(v0, LogValuation):
+        kappa = np.array([i.valuation.kappa for i in instances])
+
+        def G(e):
+            shape = (-1,) + (1,) * (e.ndim - 1)
+            return omega.reshape(shape) * np.log1p(kappa.reshape(shape) * e)
+
+        return G
+    rho = np.array([i.valuation.rho for i in instances])
+
+    def G(e):
+        shape = (-1,) + (1,) * (e.ndim - 1)
+        return omega.reshape(shape) * np.power(e, rho.reshape(shape))
+
+    return G

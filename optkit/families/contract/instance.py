@@ -251,6 +251,27 @@ class ContractDecision:
             object.__setattr__(self, "effort2", as_array(self.effort2, "effort2", (n, n)))
             object.__setattr__(self, "reward2", as_array(self.reward2, "reward2", (n, n)))
 
+    @classmethod
+    def from_checked_arrays(
+        cls,
+        effort1: np.ndarray,
+        reward1: np.ndarray,
+        effort2: np.ndarray | None = None,
+        reward2: np.ndarray | None = None,
+    ) -> ContractDecision:
+        """A decision from float64 arrays the caller has already checked (finite, shapes I and
+        I x I), without re-validating: batch solvers check a whole batch at once and build
+        thousands of menus per second."""
+        d = object.__new__(cls)
+        for name, value in (
+            ("effort1", effort1),
+            ("reward1", reward1),
+            ("effort2", effort2),
+            ("reward2", reward2),
+        ):
+            object.__setattr__(d, name, value)
+        return d
+
     @property
     def n_types(self) -> int:
         return int(self.effort1.shape[0])

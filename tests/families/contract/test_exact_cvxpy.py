@@ -445,3 +445,15 @@ def test_large_preset_at_full_size_is_optimal(seed, n):
     """`large` draws I in 8..20; every instance it draws should be solved OPTIMAL."""
     res = optkit.solve(gen("large", seed, n), solver="cvxpy")
     assert res.status is Status.OPTIMAL, (res.status, res.message)
+
+
+def test_first_solve_in_a_process_equals_the_next():
+    """A new compiled shape is warmed up once, so the first answer is the cached path's answer."""
+    from optkit.families.contract import exact_cvxpy
+
+    inst = optkit.generate("contract", "power", 11, n_types=4)
+    exact_cvxpy._CACHE.clear()
+    first = optkit.solve(inst, "cvxpy")
+    second = optkit.solve(inst, "cvxpy")
+    assert first.objective == second.objective
+    np.testing.assert_array_equal(first.decision.effort2, second.decision.effort2)
