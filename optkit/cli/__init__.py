@@ -403,6 +403,11 @@ from optkit.cli.bench import bench_cmd, run_and_report  # noqa: E402
 app.command("bench")(bench_cmd)
 
 
+from optkit.cli.baseline import baseline_cmd  # noqa: E402
+
+app.command("baseline")(baseline_cmd)
+
+
 def _shipped_suite() -> Path:
     root = Path(optkit.__file__).resolve().parent.parent
     folder = root / "instances" / "contract" / "suite-v1"

@@ -124,7 +124,7 @@ def test_solve_refuses_bad_arguments(kwargs, field):
 
 def test_solve_unknown_solver_lists_valid():
     inst = optkit.generate("contract", seed=1)
-    with pytest.raises(UnknownNameError, match="valid: closed_form, cvxpy, first_best"):
+    with pytest.raises(UnknownNameError, match="valid: closed_form, cvxpy"):
         optkit.solve(inst, solver="gurobi")
 
 

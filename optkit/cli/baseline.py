@@ -1,0 +1,147 @@
+"""`optkit baseline`: ground truth at scale into a Parquet data set (optkit/bench/baseline.py).
+
+Mounted in optkit/cli/__init__.py as ``app.command("baseline")(baseline_cmd)``. Exit codes: 0 the
+run finished (items that failed are rows with status error), 2 bad input or a refused --out (one
+line naming the flag or file), 130 interrupted (finished rows kept; rerun to resume).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from optkit.bench.baseline import (
+    DEFAULT_FLUSH_S,
+    DEFAULT_GRACE_S,
+    BaselineConfig,
+    BaselineInterrupted,
+    RichProgress,
+    parse_assignments,
+    run_baseline,
+)
+
+EXIT_INTERRUPTED = 130
+
+
+class Backend(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+def _quiet(ctx: typer.Context) -> bool:
+    """The global -q of the `optkit` callback (the root context's parameter)."""
+    return bool(ctx.find_root().params.get("quiet"))
+
+
+def baseline_cmd(
+    ctx: typer.Context,
+    solver: Annotated[str, typer.Option("--solver", help="Solver name (see `optkit families`).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Data set directory (created; reruns resume it).")
+    ],
+    input_dir: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="DIR", help="Folder of instance JSON files (or give --family and --n instead)."
+        ),
+    ] = None,
+    family: Annotated[
+        str | None, typer.Option("--family", help="Generate the instances of this family.")
+    ] = None,
+    preset: Annotated[
+        str | None, typer.Option("--preset", help="Generator preset (default: the family's).")
+    ] = None,
+    n: Annotated[int | None, typer.Option("--n", min=1, help="Number of instances.")] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the first instance; item k uses seed + k.")
+    ] = 0,
+    gen_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--gen-option", help="Generator option KEY=VALUE (repeatable), e.g. n_types=8."
+        ),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Solver param KEY=VALUE (repeatable; VALUE read as JSON)."),
+    ] = None,
+    time_limit: Annotated[
+        float | None,
+        typer.Option(
+            "--time-limit",
+            min=0.0,
+            help="Solver seconds per item, set-up included; the item is killed after "
+            "limit + --grace.",
+        ),
+    ] = None,
+    grace: Annotated[
+        float,
+        typer.Option("--grace", min=0.0, help="Seconds past --time-limit before the hard kill."),
+    ] = DEFAULT_GRACE_S,
+    flush_every: Annotated[
+        float,
+        typer.Option(
+            "--flush-every",
+            min=0.0,
+            help="Seconds between part writes (a kill loses at most this much finished work).",
+        ),
+    ] = DEFAULT_FLUSH_S,
+    solver_seed: Annotated[
+        int, typer.Option("--solver-seed", min=0, help="Seed handed to the solver on every item.")
+    ] = 0,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Solver threads per item.")] = 1,
+    backend: Annotated[
+        Backend, typer.Option("--backend", help="local process pool, or Ray tasks.")
+    ] = Backend.local,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="Parallel items (default: CPU count; Ray: cluster CPUs)."
+        ),
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster address (default: a local Ray).")
+    ] = None,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin", help="Module to import first, registering families/solvers (repeatable)."
+        ),
+    ] = None,
+) -> None:
+    """Solve a folder of instances, or N generated ones, into a resumable Parquet data set."""
+    config = BaselineConfig(
+        solver=solver,
+        input_dir=input_dir,
+        family=family,
+        preset=preset,
+        n=n,
+        seed=seed,
+        options=parse_assignments(gen_option, "--gen-option"),
+        params=parse_assignments(param, "--param"),
+        time_limit_s=time_limit,
+        solver_seed=solver_seed,
+        threads=threads,
+        plugins=tuple(plugin or ()),
+    )
+    quiet = _quiet(ctx)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        summary = run_baseline(
+            config,
+            out,
+            backend=backend.value,
+            workers=workers,
+            address=address,
+            progress=None if quiet else RichProgress(),
+            grace_s=grace,
+            flush_s=flush_every,
+        )
+    except BaselineInterrupted as exc:
+        err.print(exc.summary.line(), markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    print(summary.line())  # the result: on stdout, -q or not
