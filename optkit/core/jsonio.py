@@ -72,6 +72,12 @@ def dumps(data: Any, indent: int | None = 2) -> str:
     return json.dumps(data, indent=indent, default=_default, allow_nan=False)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomic(path: str | os.PathLike[str], data: Any, indent: int | None = 2) -> Path:
     """Write to a temp file in the same folder, fsync, rename: a reader never sees half a file."""
     p = Path(path)
@@ -83,6 +89,7 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any, indent: int | Non
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a plain open() would honour umask
         os.replace(tmp, p)
     except BaseException:
         if os.path.exists(tmp):

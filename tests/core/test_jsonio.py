@@ -94,3 +94,18 @@ def test_failed_rename_removes_the_temp_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert read_json(p) == {"v": 1}
     assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_atomic_write_honours_the_umask(tmp_path):
+    """mkstemp creates 0600 files; written JSON gets the permissions a plain open() would."""
+    import os
+    import stat
+
+    from optkit.core.jsonio import write_json_atomic
+
+    old = os.umask(0o022)
+    try:
+        p = write_json_atomic(tmp_path / "a.json", {"x": 1})
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o644
