@@ -29,6 +29,7 @@ register_family(
         description="online allocation with budgets: dual mirror descent vs the hindsight LP",
         from_file=from_file,
         export=f"{_PKG}.export:export",
+        bench=f"{_PKG}.benchmark:scenarios",
     )
 )
 
