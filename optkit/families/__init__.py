@@ -12,6 +12,7 @@ from optkit.core.registry import family_names
 from optkit.families import contract  # noqa: F401  (registers the family)
 from optkit.families import online_alloc  # noqa: F401
 from optkit.families import podpack  # noqa: F401
+from optkit.families import knapsack  # noqa: F401
 
 
 class _CallableModule(types.ModuleType):
