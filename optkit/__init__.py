@@ -9,7 +9,7 @@ res.status, res.objective, res.bound, res.gap
 from importlib import metadata as _metadata
 
 from optkit import families  # registers the families; `optkit.families()` lists them
-from optkit.core.api import evaluate, generate, load, load_decision, solve
+from optkit.core.api import evaluate, export, generate, load, load_decision, solve
 from optkit.core.errors import InvalidInputError, NoDecisionError, OptkitError
 from optkit.core.registry import solver_specs as solvers
 from optkit.core.result import SolveResult
@@ -30,6 +30,7 @@ __all__ = [
     "Status",
     "__version__",
     "evaluate",
+    "export",
     "families",
     "generate",
     "load",

@@ -23,6 +23,7 @@ register_family(
         default_solver="highs",
         description="budgeted composition of agentic components (coverage knapsack, online ZCL)",
         export="optkit.families.knapsack.export:export",
+        bench="optkit.families.knapsack.benchmark:scenarios",
     )
 )
 
