@@ -27,6 +27,10 @@ from optkit.families.contract.instance import ContractDecision, ContractInstance
 
 PAYMENT_WEIGHT = 1e-6
 _FEAS_TOL = 1e-10
+# primal simplex: HiGHS 1.11's dual simplex reports "Solve error" on some of these LPs (free
+# reward columns with costs ~1e-9); presolve costs more than it saves on an LP this small
+_FIRST_TRY = {"simplex_strategy": 4, "presolve": "off"}
+_RETRIES = ({"simplex_strategy": 4, "presolve": "on"}, {"simplex_strategy": 1, "presolve": "on"})
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,7 @@ class ProjectedMap:
             ("output_flag", False),
             ("threads", 1),
             ("solver", "simplex"),
-            # primal simplex: HiGHS 1.11's dual simplex reports "Solve error" on some of these LPs
-            # (free reward columns with costs ~1e-9); primal solves every one we tried
-            ("simplex_strategy", 4),
-            ("presolve", "off"),  # tiny LP: presolve costs more than it saves on every call
+            *_FIRST_TRY.items(),
             ("primal_feasibility_tolerance", _FEAS_TOL),
             ("dual_feasibility_tolerance", _FEAS_TOL),
             ("random_seed", 0),
@@ -88,6 +89,26 @@ class ProjectedMap:
         h.passModel(lp)
         self._h = h
         self._rows = np.arange(m, m + 2 * ne, dtype=np.int32)
+
+    def _run(self):
+        """Solve; if HiGHS gives up (rare: primal simplex without presolve ended "Unknown" on
+        one target in ~2,000 tried, e.g. `default` seed 254 with every effort at e_max), retry
+        the same LP from scratch with presolve, then with presolve and dual simplex. The
+        sequence is fixed, so the answer still depends on the target only."""
+        h = self._h
+        h.run()
+        status = h.getModelStatus()
+        for retry in _RETRIES:
+            if status == highspy.HighsModelStatus.kOptimal:
+                break
+            for key, value in retry.items():
+                h.setOptionValue(key, value)
+            h.clearSolver()
+            h.run()
+            status = h.getModelStatus()
+        for key, value in _FIRST_TRY.items():  # back to the fast settings for the next call
+            h.setOptionValue(key, value)
+        return status
 
     def __call__(self, target_efforts: np.ndarray) -> Projection:
         """The closest menu to `target_efforts` (Layout effort order: e1, then e2 row-major)."""
@@ -100,9 +121,8 @@ class ProjectedMap:
         inf = highspy.kHighsInf
         for row, lower in zip(self._rows.tolist(), (-x_hat).tolist() + x_hat.tolist(), strict=True):
             h.changeRowBounds(row, lower, inf)  # highspy 1.11 has no vectorised row-bound change
-        h.run()
-        status = h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:  # cannot happen: the zero menu is feasible
+        status = self._run()
+        if status != highspy.HighsModelStatus.kOptimal:  # the zero menu is feasible: a bug
             raise RuntimeError(f"projection LP ended {h.modelStatusToString(status)}")
         z = np.asarray(h.getSolution().col_value, dtype=float)
         ne, lay = self._ne, self.layout

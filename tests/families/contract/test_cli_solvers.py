@@ -8,7 +8,6 @@ import pytest
 
 import optkit
 
-
 # learned solvers need a shipped checkpoint and the learn extra: tests/learn covers them
 NON_LEARNED = sorted(s.name for s in optkit.solvers("contract") if s.guarantee.value != "learned")
 

@@ -176,3 +176,17 @@ def test_fixed_instances_and_errors():
     env.step(np.zeros(12, dtype=np.float32))
     with pytest.raises(RuntimeError, match="reset"):
         env.step(np.zeros(12, dtype=np.float32))
+
+
+def test_projection_recovers_when_the_first_simplex_gives_up():
+    """Regression: `default` seed 254 with every effort at e_max made primal simplex (no
+    presolve) end "Unknown"; the fixed retry sequence returns a feasible menu, the same one on
+    every call."""
+    inst = gen("default", 254)
+    action = np.array([1, 1, 1, 1, -1, -1, 1, -1, -1, 1, -1, -1], dtype=float)
+    pm = ProjectedMap(inst)
+    first = pm(target_efforts(inst, action)).decision
+    assert evaluate(inst, first).max_violation <= 1e-7
+    pm(target_efforts(inst, np.zeros(12)))
+    again = pm(target_efforts(inst, action)).decision
+    np.testing.assert_array_equal(first.effort2, again.effort2)
