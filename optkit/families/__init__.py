@@ -9,10 +9,12 @@ import sys
 import types
 
 from optkit.core.registry import family_names
-from optkit.families import contract  # noqa: F401  (registers the family)
-from optkit.families import online_alloc  # noqa: F401
-from optkit.families import podpack  # noqa: F401
-from optkit.families import knapsack  # noqa: F401
+from optkit.families import (
+    contract,  # noqa: F401  (registers the family)
+    knapsack,  # noqa: F401
+    online_alloc,  # noqa: F401
+    podpack,  # noqa: F401
+)
 
 
 class _CallableModule(types.ModuleType):
