@@ -15,6 +15,7 @@ from optkit.core.registry import solver_specs as solvers
 from optkit.core.result import SolveResult
 from optkit.core.status import Guarantee, Status
 from optkit.core.versions import show_versions
+from optkit.learn import registry as _learned  # noqa: F401  (learned solvers, by entry point)
 
 try:
     __version__ = _metadata.version("optkit")

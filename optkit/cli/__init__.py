@@ -401,6 +401,10 @@ def export_cmd(
 from optkit.cli.bench import bench_cmd, run_and_report  # noqa: E402
 
 app.command("bench")(bench_cmd)
+from optkit.cli.learn import evaluate_policy_cmd, train_cmd  # noqa: E402
+
+app.command("train")(train_cmd)
+app.command("evaluate-policy")(evaluate_policy_cmd)
 
 
 from optkit.cli.baseline import baseline_cmd  # noqa: E402

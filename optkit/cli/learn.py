@@ -1,0 +1,230 @@
+"""`optkit train` and `optkit evaluate-policy` (optkit/learn; spec/edmsac.md).
+
+Mounted in optkit/cli/__init__.py as plain functions. torch is imported only when one of these
+commands runs, so `optkit --help` and every other command work without the `learn` extra; with
+it missing these commands fail with exit code 2 and the install hint.
+Exit codes: 0 done, 2 bad input (one line naming the flag, file or field), 3 training diverged
+(NaN or inf loss; the last good state stays for --resume), 130 interrupted (state kept).
+"""
+
+from __future__ import annotations
+
+import importlib
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from optkit.core.errors import InvalidInputError, MissingExtraError
+from optkit.core.jsonio import dumps
+
+EXIT_DIVERGED = 3
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Algo(str, Enum):
+    edmsac = "edmsac"
+    dmsac = "dmsac"
+    sac = "sac"
+    bc = "bc"
+
+
+class ActionMap(str, Enum):
+    projected = "projected"
+    raw = "raw"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _learn(module: str):
+    """Import optkit.learn.<module>; a missing torch names the extra."""
+    try:
+        return importlib.import_module(f"optkit.learn.{module}")
+    except ImportError as exc:
+        if (getattr(exc, "name", None) or "").split(".")[0] == "torch":
+            raise MissingExtraError("optkit train / evaluate-policy", "learn", exc) from exc
+        raise
+
+
+def _quiet(ctx: typer.Context) -> bool:
+    return bool(ctx.find_root().params.get("quiet"))
+
+
+def train_cmd(
+    ctx: typer.Context,
+    family: Annotated[str, typer.Argument(help="Family whose env to train on (contract).")],
+    algo: Annotated[Algo, typer.Option("--algo", help="edmsac, dmsac, sac or bc.")] = Algo.edmsac,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="The run's one seed.")] = 0,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML of hyperparameters ([env] table too).")
+    ] = None,
+    action_map: Annotated[
+        ActionMap | None, typer.Option("--action-map", help="Override env.kwargs.action_map.")
+    ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Oracle warm-start data set (an `optkit baseline` --out)."),
+    ] = None,
+    env_steps: Annotated[
+        int | None, typer.Option("--env-steps", min=1, help="Override total_env_steps.")
+    ] = None,
+    bc_updates: Annotated[
+        int | None, typer.Option("--bc-updates", min=0, help="Override bc_pretrain_updates.")
+    ] = None,
+    prune_rate: Annotated[
+        float | None, typer.Option("--prune-rate", min=0.0, max=0.99, help="Override ϱ (edmsac).")
+    ] = None,
+    max_minutes: Annotated[
+        float | None, typer.Option("--max-minutes", min=0.0, help="Stop (and save) after this.")
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Checkpoint name (default <family>-<algo>-<map>-s<seed>)."),
+    ] = None,
+    models: Annotated[
+        Path, typer.Option("--models", help="Where the checkpoint, card and curve go.")
+    ] = Path("models"),
+    runs: Annotated[
+        Path, typer.Option("--runs", help="Resumable run state folder (one subfolder per run).")
+    ] = Path("runs"),
+    resume: Annotated[
+        bool, typer.Option("--resume/--no-resume", help="Continue the run's saved state.")
+    ] = False,
+    device: Annotated[str, typer.Option("--device", help="cpu (cuda: not supported yet).")] = "cpu",
+    threads: Annotated[int, typer.Option("--threads", min=1, help="torch threads.")] = 1,
+    heldout: Annotated[
+        int, typer.Option("--heldout", min=1, help="Held-out instances scored for the card.")
+    ] = 500,
+) -> None:
+    """Train a learner; writes MODELS/NAME.pt, its card NAME.md and MODELS/logs/NAME.csv."""
+    config_mod = _learn("config")
+    if device != "cpu":
+        # The learner keeps every tensor on the CPU; a --device that silently ran on the CPU would
+        # mislead, so anything else is refused until the GPU path exists and is tested.
+        raise InvalidInputError("--device", f"only cpu is supported, got {device!r}")
+    overrides = {
+        "seed": seed,
+        "bc_data": str(data) if data is not None else None,
+        "total_env_steps": env_steps,
+        "bc_pretrain_updates": bc_updates,
+        "max_minutes": max_minutes,
+        "prune_rate": prune_rate,
+    }
+    cfg = config_mod.load_config(algo.value, config, overrides)
+    if cfg.env.family != family:
+        raise InvalidInputError("family", f"the config's env is for {cfg.env.family!r}")
+    if action_map is not None:
+        import dataclasses
+
+        env = dataclasses.replace(
+            cfg.env, kwargs={**cfg.env.kwargs, "action_map": action_map.value}
+        )
+        cfg = dataclasses.replace(cfg, env=env)
+    import torch
+
+    train_mod = _learn("train")
+    torch.set_num_threads(threads)
+    run_name = name or train_mod.run_name(algo.value, cfg)
+    quiet = _quiet(ctx)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=err,
+        disable=quiet,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int, metrics: dict[str, float]) -> None:
+            if phase not in tasks:
+                label = "behaviour cloning" if phase == "bc" else "RL iterations"
+                tasks[phase] = bar.add_task(label, total=total, status="")
+            status = " ".join(f"{k}={v:.3g}" for k, v in metrics.items() if k in _SHOWN)
+            bar.update(tasks[phase], completed=done, status=status)
+
+        try:
+            run = train_mod.train(
+                algo.value, cfg, runs / run_name, resume=resume, progress=progress
+            )
+        except train_mod.TrainingDiverged as exc:
+            err.print(f"error: {exc}", markup=False)
+            raise typer.Exit(EXIT_DIVERGED) from None
+    ckpt, card = train_mod.publish(run, models, run_name, heldout_n=heldout)
+    h = run.rows[-1]
+    if not quiet:
+        err.print(
+            f"{run_name}: validation gap {100 * h['val_gap']:.3f}% after {run.wall_s:.0f} s; "
+            f"wrote {ckpt}, {card}"
+        )
+
+
+_SHOWN = ("bc_loss", "critic_loss", "alpha", "prune_rate")
+
+
+def evaluate_policy_cmd(
+    checkpoint: Annotated[Path, typer.Argument(help="A policy checkpoint (.pt).")],
+    folder: Annotated[Path, typer.Argument(help="Folder of instance JSON files.")],
+    fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
+) -> None:
+    """Score a checkpoint on your instances against the certified optimum (gap, feasibility)."""
+    from optkit.core import api
+
+    policy = _learn("policy")
+    evaluate = _learn("evaluate")
+    loaded = policy.load_checkpoint(checkpoint)
+    if not folder.is_dir():
+        raise InvalidInputError("DIR", f"{folder}: not a folder")
+    files = sorted(p for p in folder.glob("*.json") if not p.name.endswith(".solution.json"))
+    if not files:
+        raise InvalidInputError("DIR", f"{folder}: no instance JSON files")
+    insts = [api.load(f) for f in files]
+    family = loaded.meta["env"]["family"]
+    optimum = evaluate.oracle_objectives(family, insts)
+    rows = []
+    for f, inst, opt in zip(files, insts, optimum, strict=True):
+        decision, info = policy.act_on_instance(loaded, inst)
+        gap = float(evaluate.gaps(opt, info["objective"]))
+        rows.append(
+            {
+                "instance": f.name,
+                "objective": float(info["objective"]),
+                "optimum": float(opt),
+                "gap": gap,
+                "max_violation": float(info.get("max_violation", 0.0)),
+                "feasible": bool(info.get("feasible", True)),
+            }
+        )
+    import numpy as np
+
+    summary = evaluate.summarize(
+        np.array([r["gap"] for r in rows]), np.array([r["feasible"] for r in rows])
+    )
+    if fmt is Format.json:
+        print(dumps({"checkpoint": str(checkpoint), "summary": summary, "instances": rows}))
+        return
+    table = Table("instance", "objective", "optimum", "gap", "max viol", "feasible")
+    for r in rows:
+        table.add_row(
+            r["instance"],
+            f"{r['objective']:.8g}",
+            f"{r['optimum']:.8g}",
+            f"{100 * r['gap']:.3f}%",
+            f"{r['max_violation']:.1e}",
+            str(r["feasible"]),
+        )
+    Console(highlight=False, soft_wrap=True).print(table)
+    ci = summary["ci95"]
+    print(
+        f"{len(rows)} instances: mean gap {100 * summary['mean_gap']:.3f}%"
+        + ("" if ci != ci else f" ± {100 * ci:.3f} (95% CI)")
+        + f", infeasible {100 * summary['infeasible_share']:.1f}%"
+    )

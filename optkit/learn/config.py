@@ -1,0 +1,325 @@
+"""Hyperparameters: one frozen dataclass per algorithm, a one-line docstring per field (CleanRL).
+
+    cfg = load_config("edmsac", Path("run.toml"), overrides={"seed": 3})
+
+A TOML file holds the algorithm's fields at top level and the environment in an ``[env]`` table;
+unknown keys are refused naming the key (a typo must not silently train the default). Validation
+runs in ``__post_init__``, so a config built in Python is checked as much as one read from TOML.
+`config_hash` is the SHA-256 of the canonical JSON of the config: the card records it.
+
+Defaults are the shipped `contract-edmsac-v1` run; the budget fields (`total_env_steps`,
+`bc_pretrain_updates`) are what the 15-minute target on 2 cores is measured against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optkit.core.errors import InvalidInputError
+from optkit.core.seeding import check_seed
+
+ALGOS = ("edmsac", "dmsac", "sac", "bc")
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Which Gymnasium env the learner trains on; any env with a Box observation and a
+    [-1, 1]^d Box action whose `reset(options={"instance": x})` accepts an instance plugs in."""
+
+    id: str = "optkit/Contract-v0"
+    """Gymnasium id (registered when its family is imported)."""
+    family: str = "contract"
+    """optkit family of the env's instances (oracle, data adapter, held-out generator)."""
+    kwargs: dict[str, Any] = field(default_factory=lambda: {"action_map": "projected"})
+    """Keyword arguments of the env's constructor (contract: preset, action_map, penalty)."""
+    preset: str = "default"
+    """Generator preset of the validation and held-out instances."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id:
+            raise InvalidInputError("env.id", "must be a Gymnasium env id")
+        if not isinstance(self.kwargs, dict):
+            raise InvalidInputError("env.kwargs", "must be a table")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Fields every algorithm shares: budget, collection, critics, evaluation, seeds."""
+
+    seed: int = 0
+    """Seeds networks, exploration noise, env draws and replay sampling (spawned children)."""
+    env: EnvConfig = field(default_factory=EnvConfig)
+    """The environment (an ``[env]`` table in TOML)."""
+    total_env_steps: int = 12_000
+    """RL budget in environment steps (one step is one episode here)."""
+    n_envs: int = 16
+    """Episodes collected per iteration (one batched actor call)."""
+    samples_per_instance: int = 1
+    """Episodes per drawn instance in an iteration (divides n_envs). One action per state leaves
+    a critic only cross-state variation to learn ∂Q/∂a from, confounded with the policy's own
+    state dependence; several actions on the same state give it within-state contrasts. Needs
+    an env whose reset accepts options={"instance": env.instance}."""
+    updates_per_iter: int = 8
+    """Gradient updates per iteration (update-to-data ratio = this / n_envs)."""
+    learning_starts: int = 512
+    """Env steps collected before the first RL update."""
+    batch_size: int = 256
+    """Replay minibatch size."""
+    buffer_size: int = 100_000
+    """Replay capacity (transitions)."""
+    gamma: float = 0.99
+    """Discount (the contract env's episodes are one step long, so it never bites there)."""
+    tau: float = 0.005
+    """Soft target update rate for critics and target actor."""
+    critic_lr: float = 3e-4
+    """Adam step size of the twin critics."""
+    critic_width: int = 256
+    """Hidden width of each critic (two hidden layers, Mish)."""
+    normalize_reward: bool = True
+    """Divide each reward by the family's per-instance reference (contract: first-best profit)."""
+    reward_scale: float = 1.0
+    """Rewards (normalised or not) are multiplied by this before the critics see them."""
+    target_entropy_per_dim: float = -2.0
+    """Target entropy per action dimension for the automatic temperature."""
+    alpha_init: float = 0.05
+    """Initial entropy temperature."""
+    alpha_lr: float = 3e-4
+    """Adam step size of log α."""
+    bc_data: str | None = None
+    """Oracle warm-start data set (an `optkit baseline` Parquet directory); None: no warm start."""
+    bc_max_rows: int | None = None
+    """Read at most this many optimal rows of bc_data (None: all)."""
+    bc_pretrain_updates: int = 3000
+    """Behaviour-cloning updates before RL (0 with bc_data set: clone only during RL)."""
+    bc_batch_size: int = 256
+    """Minibatch size of the behaviour-cloning loss."""
+    bc_weight_start: float = 1.0
+    """Weight of the BC loss in the actor loss at the first RL update."""
+    bc_weight_end: float = 0.1
+    """...annealed linearly to this at the last RL update (a float, not a switch)."""
+    critic_warmup: int = 1000
+    """RL updates that train only the critics (the actor waits until Q means something)."""
+    rl_actor_lr: float = 3e-5
+    """Actor step size during RL (behaviour cloning uses actor_lr): small steps on a learned Q."""
+    val_instances: int = 64
+    """Validation instances (seeds 500_000 + k: disjoint from training and held-out seeds)."""
+    eval_every: int = 50
+    """Iterations between validation points of the learning curve (and checkpoints)."""
+    select_best: bool = True
+    """Publish the actor of the best validation point -- least infeasible share above 1%, then
+    least gap (validation seeds are disjoint from held-out ones); False: the last actor."""
+    max_minutes: float | None = None
+    """Stop (with a final checkpoint) after this much wall time; None: run the whole budget."""
+
+    def __post_init__(self) -> None:
+        check_seed(self.seed, "seed")
+        positive = (
+            "total_env_steps",
+            "n_envs",
+            "updates_per_iter",
+            "batch_size",
+            "buffer_size",
+            "critic_width",
+            "bc_batch_size",
+            "val_instances",
+            "eval_every",
+        )
+        for name in positive:
+            _int(self, name, ge=1)
+        _int(self, "learning_starts", ge=0)
+        _int(self, "samples_per_instance", ge=1)
+        if self.n_envs % self.samples_per_instance:
+            raise InvalidInputError("samples_per_instance", "must divide n_envs")
+        _int(self, "bc_pretrain_updates", ge=0)
+        _int(self, "critic_warmup", ge=0)
+        if self.bc_max_rows is not None:
+            _int(self, "bc_max_rows", ge=1)
+        _float(self, "gamma", ge=0.0, le=1.0)
+        _float(self, "tau", gt=0.0, le=1.0)
+        for name in ("critic_lr", "rl_actor_lr", "reward_scale", "alpha_init", "alpha_lr"):
+            _float(self, name, gt=0.0)
+        _float(self, "target_entropy_per_dim")
+        _float(self, "bc_weight_start", ge=0.0)
+        _float(self, "bc_weight_end", ge=0.0)
+        if self.max_minutes is not None:
+            _float(self, "max_minutes", gt=0.0)
+        if not isinstance(self.normalize_reward, bool):
+            raise InvalidInputError("normalize_reward", "must be true or false")
+        if not isinstance(self.select_best, bool):
+            raise InvalidInputError("select_best", "must be true or false")
+        if self.bc_data is not None and not isinstance(self.bc_data, str):
+            raise InvalidInputError("bc_data", "must be a path string")
+
+
+@dataclass(frozen=True)
+class EDMSACConfig(TrainConfig):
+    """EDMSAC: DDPM actor + twin critics + entropy + dynamic structured pruning (spec/edmsac.md)."""
+
+    actor_lr: float = 3e-4
+    """Adam step size of the diffusion actor."""
+    width: int = 256
+    """Hidden width of the denoiser MLP."""
+    depth: int = 3
+    """Hidden layers of the denoiser MLP (each one is pruned; the output layer never is)."""
+    time_dim: int = 16
+    """Size of the sinusoidal time embedding."""
+    denoise_steps: int = 5
+    """T, the reverse diffusion steps."""
+    beta_min: float = 0.1
+    """VP schedule: β at t = 0 (continuous-time rate)."""
+    beta_max: float = 10.0
+    """VP schedule: β at t = 1."""
+    log_std_init: float = -2.5
+    """Initial log σ of the Gaussian on the final action (the entropy estimator's scale)."""
+    prune_rate: float = 0.3
+    """ϱ, the target share of each hidden layer's neurons masked."""
+    prune_every: int = 100
+    """K, actor updates between re-scorings of the masks (a masked neuron may come back)."""
+    prune_ramp: float = 0.3
+    """ϱ ramps linearly from 0 to prune_rate over this share of all actor updates."""
+    prune_activation: bool = False
+    """Importance = incoming-weight L2 norm × mean |activation| (False: the norm alone)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _float(self, "actor_lr", gt=0.0)
+        for name in ("width", "depth", "time_dim", "denoise_steps", "prune_every"):
+            _int(self, name, ge=1)
+        if self.time_dim % 2:
+            raise InvalidInputError("time_dim", "must be even (sine and cosine halves)")
+        _float(self, "beta_min", gt=0.0)
+        _float(self, "beta_max", gt=self.beta_min)
+        _float(self, "log_std_init", ge=-10.0, le=1.0)
+        _float(self, "prune_rate", ge=0.0, lt=1.0)
+        _float(self, "prune_ramp", ge=0.0, le=1.0)
+        if not isinstance(self.prune_activation, bool):
+            raise InvalidInputError("prune_activation", "must be true or false")
+
+
+@dataclass(frozen=True)
+class DMSACConfig(EDMSACConfig):
+    """DMSAC: EDMSAC without pruning (the paper's unpruned diffusion SAC)."""
+
+    prune_rate: float = 0.0
+    """Always 0: DMSAC never prunes (use edmsac with prune_rate for a sweep)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.prune_rate != 0.0:
+            raise InvalidInputError("prune_rate", "dmsac does not prune; use --algo edmsac")
+
+
+@dataclass(frozen=True)
+class SACConfig(TrainConfig):
+    """SAC with a tanh-squashed Gaussian MLP actor (same env, buffer, critics, evaluation)."""
+
+    actor_lr: float = 3e-4
+    """Adam step size of the Gaussian actor."""
+    width: int = 256
+    """Hidden width of the actor MLP (two hidden layers, Mish)."""
+
+
+@dataclass(frozen=True)
+class BCConfig(EDMSACConfig):
+    """BC: the diffusion actor trained by behaviour cloning only (no critic, no RL)."""
+
+    total_env_steps: int = 1
+    """Unused by bc (no RL); kept >= 1 so the shared checks hold."""
+    bc_pretrain_updates: int = 6000
+    """Behaviour-cloning updates: the whole training of bc."""
+    prune_rate: float = 0.0
+    """bc clones the unpruned actor (pruning is part of EDMSAC's RL)."""
+
+
+CONFIG_TYPES: dict[str, type[TrainConfig]] = {
+    "edmsac": EDMSACConfig,
+    "dmsac": DMSACConfig,
+    "sac": SACConfig,
+    "bc": BCConfig,
+}
+
+
+def _int(cfg: Any, name: str, ge: int | None = None) -> None:
+    value = getattr(cfg, name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(name, f"must be an integer, got {value!r}")
+    if ge is not None and value < ge:
+        raise InvalidInputError(name, f"must be >= {ge}, got {value}")
+
+
+def _float(cfg: Any, name: str, *, gt=None, ge=None, lt=None, le=None) -> None:
+    value = getattr(cfg, name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidInputError(name, f"must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise InvalidInputError(name, f"must be finite, got {value}")
+    for bound, ok, text in (
+        (gt, lambda b: value > b, ">"),
+        (ge, lambda b: value >= b, ">="),
+        (lt, lambda b: value < b, "<"),
+        (le, lambda b: value <= b, "<="),
+    ):
+        if bound is not None and not ok(bound):
+            raise InvalidInputError(name, f"must be {text} {bound}, got {value}")
+    object.__setattr__(cfg, name, value)
+
+
+def config_from_dict(algo: str, data: dict[str, Any]) -> TrainConfig:
+    """Build the algorithm's config from a plain dict (TOML or a checkpoint); unknown keys fail."""
+    if algo not in CONFIG_TYPES:
+        raise InvalidInputError("algo", f"must be one of {list(CONFIG_TYPES)}, got {algo!r}")
+    cls = CONFIG_TYPES[algo]
+    known = {f.name for f in dataclasses.fields(cls)}
+    data = dict(data)
+    for key in data:
+        if key not in known:
+            raise InvalidInputError(key, f"is not a {algo} hyperparameter (valid: {sorted(known)})")
+    if "env" in data:
+        env = data["env"]
+        if not isinstance(env, dict):
+            raise InvalidInputError("env", "must be a table")
+        env_known = {f.name for f in dataclasses.fields(EnvConfig)}
+        for key in env:
+            if key not in env_known:
+                raise InvalidInputError(f"env.{key}", f"unknown (valid: {sorted(env_known)})")
+        data["env"] = EnvConfig(**env)
+    return cls(**data)
+
+
+def load_config(
+    algo: str, path: Path | None = None, overrides: dict[str, Any] | None = None
+) -> TrainConfig:
+    """The algorithm's defaults, updated by a TOML file and then by `overrides`."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise InvalidInputError("--config", f"{path}: no such file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InvalidInputError("--config", f"{path}: not valid TOML ({exc})") from None
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return config_from_dict(algo, data)
+    except InvalidInputError as exc:
+        raise (exc.with_source(str(path)) if path is not None else exc) from None
+
+
+def config_to_dict(cfg: TrainConfig) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def config_hash(cfg: TrainConfig) -> str:
+    """SHA-256 of the config's canonical JSON (sorted keys, with its type): the card's config id."""
+    data = {"type": type(cfg).__name__, **config_to_dict(cfg)}
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

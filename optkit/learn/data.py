@@ -1,0 +1,192 @@
+"""The oracle warm-start data set: an `optkit baseline` Parquet mapped into the env's action box.
+
+`optkit baseline` writes one row per instance (optkit/bench/dataset.py, SCHEMA); this reader
+uses the columns ``id``, ``family``, ``status``, ``instance`` (instance JSON) and ``decision``
+(the canonical optimal menu's JSON), keeps the rows whose status is ``optimal``, and maps each
+(instance, decision) to (observation, action) with the family's adapter. Reading needs only
+pyarrow, never optkit.bench (learn does not import bench).
+
+Contract adapter (the inverse of the env's action maps, optkit/families/contract/env.py):
+  raw        the inverse affine map: a = 2 (x - lo)/(hi - lo) - 1 per entry, with the env's
+             ranges (every canonical optimum lies inside them, so nothing is clipped);
+  projected  the target efforts whose projection is the optimum -- the optimal efforts
+             themselves: a1 = 2 e1/e_max - 1, and per history i the cumulative increments
+             inverted, a_ij = 2 I (e2_ij - e2_i,j-1)/e_max - 1 (e2_i,-1 = 0).
+The projected map bounds each period-2 increment by e_max / I, so an optimal row with a larger
+step (most `default` instances: the first period-2 effort usually exceeds e_max/3) is not in its
+range; its action is clipped to the box and `BCData.clipped` counts those rows. This is a
+property of the env's documented map, measured in docs/edmsac.md, not of this reader.
+
+Oracle data reaches the learner only through this module; it never travels through the env's
+info dict.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optkit.core.errors import InvalidInputError
+
+CLIP_TOL = 1e-9
+REQUIRED_COLUMNS = ("id", "family", "status", "instance", "decision")
+
+
+def contract_action(inst: Any, decision: Any, action_map: str) -> np.ndarray:
+    """The point of [-1, 1]^d that the contract env's `action_map` sends to `decision` (before
+    clipping: entries outside the box mean the map cannot reach the decision exactly)."""
+    n, E = inst.n_types, inst.effort_max
+    if action_map == "projected":
+        parts = [2.0 * decision.effort1 / E - 1.0]
+        if inst.dynamic:
+            e2 = decision.effort2
+            steps = np.diff(np.concatenate([np.zeros((n, 1)), e2], axis=1), axis=1)
+            parts.append((2.0 * n * steps / E - 1.0).ravel())
+        return np.concatenate(parts)
+    if action_map == "headroom":  # the experimental map of optkit/learn/headroom.py
+        from optkit.learn.headroom import headroom_action
+
+        return headroom_action(inst, decision)
+    if action_map == "raw":
+        money = inst.phi[0] * E
+        delta = inst.discount if inst.dynamic else 0.0
+        lo1 = -delta * money if (inst.ir == "interim" and not inst.limited_liability) else 0.0
+        hi1 = (1.0 + delta) * money
+        parts = [2.0 * decision.effort1 / E - 1.0, 2.0 * (decision.reward1 - lo1) / (hi1 - lo1) - 1]
+        if inst.dynamic:
+            parts += [
+                2.0 * decision.effort2.ravel() / E - 1.0,
+                2.0 * decision.reward2.ravel() / money - 1,
+            ]
+        return np.concatenate(parts)
+    raise InvalidInputError(
+        "action_map", f"must be 'raw', 'projected' or 'headroom', got {action_map!r}"
+    )
+
+
+@dataclass(frozen=True)
+class FamilyAdapter:
+    """What the learner needs from a family beyond its env: read rows, observe, invert the map."""
+
+    instance_from_json: Callable[[str], Any]
+    decision_from_json: Callable[[str, Any], Any]
+    observe: Callable[[Any], np.ndarray]
+    to_action: Callable[[Any, Any, str], np.ndarray]
+    default_action_map: str
+    reward_reference: Callable[[Any], float] | None = None
+    """A positive per-instance scale computable without the oracle; the learner divides rewards
+    by it (`normalize_reward`). One-step episodes on a fixed instance: the best action of each
+    instance is unchanged, but the critic sees a dimensionless return instead of one scaled by
+    numbers the observation leaves out on purpose (N, ω, e_max)."""
+
+
+def contract_reward_reference(inst: Any) -> float:
+    """The first-best profit (complete information, closed form): an upper bound on every IC/IR
+    menu's profit, 0.8-0.99 of which the optimum reaches on preset `default`."""
+    from optkit.families.contract.baselines import first_best_menu
+    from optkit.families.contract.evaluate import evaluate
+
+    return max(float(evaluate(inst, first_best_menu(inst)).objective), 1e-9)
+
+
+def _contract_adapter() -> FamilyAdapter:
+    from optkit.families.contract.env import observe
+    from optkit.families.contract.instance import ContractDecision, ContractInstance
+
+    return FamilyAdapter(
+        instance_from_json=lambda text: ContractInstance.from_dict(json.loads(text)),
+        decision_from_json=lambda text, inst: ContractDecision.from_dict(
+            json.loads(text), instance=inst
+        ),
+        observe=observe,
+        to_action=contract_action,
+        default_action_map="projected",
+        reward_reference=contract_reward_reference,
+    )
+
+
+ADAPTERS: dict[str, Callable[[], FamilyAdapter]] = {"contract": _contract_adapter}
+
+
+def adapter(family: str) -> FamilyAdapter:
+    if family not in ADAPTERS:
+        raise InvalidInputError(
+            "env.family", f"no warm-start adapter for {family!r} (have {sorted(ADAPTERS)})"
+        )
+    return ADAPTERS[family]()
+
+
+@dataclass(frozen=True)
+class BCData:
+    """Behaviour-cloning pairs: observations (n, obs_dim) and box actions (n, d), float32."""
+
+    obs: np.ndarray
+    act: np.ndarray
+    ids: tuple[str, ...]
+    clipped: int
+    """Rows whose exact inverse left the box (clipped to it): the map cannot reach them."""
+    skipped: int
+    """Rows not used: status other than optimal, or another family."""
+    source: str
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def read_bc_data(
+    path: str | Path,
+    family: str,
+    action_map: str | None = None,
+    max_rows: int | None = None,
+) -> BCData:
+    """Read an `optkit baseline` data set directory (or one Parquet file) into BCData."""
+    import pyarrow.parquet as pq  # lazy: only warm-started runs read Parquet
+
+    ad = adapter(family)
+    action_map = action_map or ad.default_action_map
+    path = Path(path)
+    if not path.exists():
+        raise InvalidInputError("bc_data", f"{path}: no such data set")
+    try:
+        table = pq.read_table(path, columns=list(REQUIRED_COLUMNS))
+    except Exception as exc:  # pyarrow raises several types for a bad or foreign file
+        raise InvalidInputError(
+            "bc_data",
+            f"{path}: not an optkit baseline data set with columns "
+            f"{list(REQUIRED_COLUMNS)} ({type(exc).__name__}: {exc})",
+        ) from None
+    rows = table.to_pylist()
+    rows.sort(key=lambda r: r["id"])  # part order depends on the writer; ids do not
+    obs, act, ids, clipped, skipped = [], [], [], 0, 0
+    for row in rows:
+        if row["family"] != family or row["status"] != "optimal" or row["decision"] is None:
+            skipped += 1
+            continue
+        if max_rows is not None and len(ids) >= max_rows:
+            break
+        try:
+            inst = ad.instance_from_json(row["instance"])
+            dec = ad.decision_from_json(row["decision"], inst)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"bc_data[{row['id']}]", str(exc)) from None
+        a = ad.to_action(inst, dec, action_map)
+        if (np.abs(a) > 1.0 + CLIP_TOL).any():
+            clipped += 1
+        obs.append(ad.observe(inst))
+        act.append(np.clip(a, -1.0, 1.0))
+        ids.append(row["id"])
+    if not ids:
+        raise InvalidInputError("bc_data", f"{path}: no optimal {family} rows")
+    return BCData(
+        obs=np.asarray(obs, np.float32),
+        act=np.asarray(act, np.float32),
+        ids=tuple(ids),
+        clipped=clipped,
+        skipped=skipped,
+        source=str(path),
+    )

@@ -1,0 +1,217 @@
+"""The diffusion actor of EDMSAC: an ε-prediction DDPM over the action box [-1, 1]^d.
+
+Follows Diffusion-QL (Wang et al., ICLR 2023) and D2SAC/GDMOPT (Du et al.), written in plain
+PyTorch:
+- variance-preserving schedule with T steps: α_t = exp(-b_min/T - (b_max - b_min)(2t - 1)/(2T²)),
+  β_t = 1 - α_t (the discretised VP SDE with β(τ) = b_min + τ (b_max - b_min));
+- sinusoidal time embedding followed by a small Mish MLP;
+- denoiser ε_θ(x_t, t, s): a `MaskedMLP` (width 256, Mish) on [x_t, emb(t), s];
+- reverse chain x_T ~ N(0, I) -> x_0, each step predicts x_0 = (x_t - √(1-ᾱ_t) ε_θ)/√ᾱ_t, clips it
+  to the box, and takes the posterior mean (plus posterior noise when sampling). Gradients flow
+  through the whole chain for the policy loss.
+
+Entropy estimator: a DDPM's log-density is intractable, so the executed action is
+a = clip(x_0 + σ ⊙ ξ), ξ ~ N(0, I), with a learned state-independent scale σ = exp(log_std), and
+log π(a|s) is taken as the Gaussian log-density of σ ξ given x_0:  Σ_i -log σ_i - ½ log 2π - ½ ξ_i².
+It is the entropy of the final exploration layer, conditional on the chain's output (a lower bound
+on the policy's entropy up to the clip), tractable, and differentiable in σ; the temperature is
+tuned to a target entropy on it as in SAC (Haarnoja et al., 2018b).
+
+Deterministic decisions (evaluation, the learned solver) start the chain at x_T = 0 and take the
+posterior means, with σ = 0: the same state always gives the same action.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from optkit.learn.pruning import MaskedMLP, PlainMLP, compact, mlp_flops
+
+LOG_STD_MIN, LOG_STD_MAX = -6.0, 0.0
+
+
+class VPSchedule(nn.Module):
+    """The discrete variance-preserving schedule and the DDPM posterior coefficients."""
+
+    def __init__(self, steps: int, beta_min: float = 0.1, beta_max: float = 10.0):
+        super().__init__()
+        self.steps = steps
+        t = np.arange(1, steps + 1, dtype=np.float64)
+        alphas = np.exp(-beta_min / steps - 0.5 * (beta_max - beta_min) * (2 * t - 1) / steps**2)
+        betas = 1.0 - alphas
+        abar = np.cumprod(alphas)
+        abar_prev = np.concatenate([[1.0], abar[:-1]])
+        post_var = betas * (1.0 - abar_prev) / (1.0 - abar)
+        table = {
+            "sqrt_abar": np.sqrt(abar),
+            "sqrt_one_minus_abar": np.sqrt(1.0 - abar),
+            "sqrt_recip_abar": np.sqrt(1.0 / abar),
+            "sqrt_recipm1_abar": np.sqrt(1.0 / abar - 1.0),
+            "post_coef_x0": betas * np.sqrt(abar_prev) / (1.0 - abar),
+            "post_coef_xt": (1.0 - abar_prev) * np.sqrt(alphas) / (1.0 - abar),
+            "post_std": np.sqrt(np.maximum(post_var, 1e-20)),
+        }
+        for name, values in table.items():
+            self.register_buffer(name, torch.tensor(values, dtype=torch.float32))
+
+
+class SinusoidalEmbedding(nn.Module):
+    """Transformer-style sin/cos features of the step index (Vaswani et al., 2017)."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        half = dim // 2
+        k = torch.arange(half, dtype=torch.float32)
+        self.register_buffer("freqs", torch.exp(-math.log(10000.0) * k / max(half - 1, 1)))
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:
+        arg = t.float()[:, None] * self.freqs[None, :]
+        return torch.cat([arg.sin(), arg.cos()], dim=-1)
+
+
+class DiffusionActor(nn.Module):
+    """π(a|s): the reverse DDPM chain conditioned on the state, then the exploration Gaussian."""
+
+    def __init__(
+        self,
+        obs_dim: int,
+        act_dim: int,
+        *,
+        width: int = 256,
+        depth: int = 3,
+        time_dim: int = 16,
+        steps: int = 5,
+        beta_min: float = 0.1,
+        beta_max: float = 10.0,
+        log_std_init: float = -2.5,
+    ):
+        super().__init__()
+        self.obs_dim, self.act_dim, self.time_dim = obs_dim, act_dim, time_dim
+        self.schedule = VPSchedule(steps, beta_min, beta_max)
+        self.time_mlp = nn.Sequential(
+            SinusoidalEmbedding(time_dim),
+            nn.Linear(time_dim, 2 * time_dim),
+            nn.Mish(),
+            nn.Linear(2 * time_dim, time_dim),
+        )
+        self.denoiser = MaskedMLP(act_dim + time_dim + obs_dim, width, depth, act_dim)
+        self.log_std = nn.Parameter(torch.full((act_dim,), float(log_std_init)))
+
+    @property
+    def steps(self) -> int:
+        return self.schedule.steps
+
+    def eps(self, x: torch.Tensor, t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        return self.denoiser(torch.cat([x, self.time_mlp(t), s], dim=-1))
+
+    def chain(
+        self, s: torch.Tensor, generator: torch.Generator | None = None, stochastic: bool = True
+    ) -> torch.Tensor:
+        """x_0 from the reverse chain (differentiable). stochastic=False: x_T = 0, no noise."""
+        sch, batch = self.schedule, s.shape[0]
+        if stochastic:
+            x = torch.randn(batch, self.act_dim, generator=generator)
+        else:
+            x = torch.zeros(batch, self.act_dim)
+        for i in reversed(range(sch.steps)):
+            t = torch.full((batch,), i, dtype=torch.long)
+            eps = self.eps(x, t, s)
+            x0 = (sch.sqrt_recip_abar[i] * x - sch.sqrt_recipm1_abar[i] * eps).clamp(-1.0, 1.0)
+            x = sch.post_coef_x0[i] * x0 + sch.post_coef_xt[i] * x
+            if stochastic and i > 0:
+                x = x + sch.post_std[i] * torch.randn(x.shape, generator=generator)
+        return x.clamp(-1.0, 1.0)
+
+    def sample(
+        self, s: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(a, log π(a|s)) with the estimator of the module docstring; differentiable."""
+        x0 = self.chain(s, generator, stochastic=True)
+        log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+        xi = torch.randn(x0.shape, generator=generator)
+        a = x0 + log_std.exp() * xi
+        log_prob = (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
+        return a.clamp(-1.0, 1.0), log_prob
+
+    @torch.no_grad()
+    def decide(self, s: torch.Tensor) -> torch.Tensor:
+        """The deterministic action (x_T = 0, posterior means, σ = 0)."""
+        return self.chain(s, stochastic=False)
+
+    def bc_loss(
+        self, s: torch.Tensor, a_star: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """Denoising loss ||ε - ε_θ(√ᾱ_t a* + √(1-ᾱ_t) ε, t, s)||² at a uniform random step t."""
+        sch = self.schedule
+        t = torch.randint(0, sch.steps, (s.shape[0],), generator=generator)
+        noise = torch.randn(a_star.shape, generator=generator)
+        x_t = sch.sqrt_abar[t, None] * a_star + sch.sqrt_one_minus_abar[t, None] * noise
+        return F.mse_loss(self.eps(x_t, t, s), noise)
+
+    def compact(self) -> CompactDiffusionPolicy:
+        return CompactDiffusionPolicy(self)
+
+
+class CompactDiffusionPolicy(nn.Module):
+    """The deterministic policy for inference: masked neurons sliced out (`pruning.compact`),
+    and everything the chain repeats hoisted out of it.
+
+    The denoiser's first layer reads [x_t, emb(t), s]; its state part W_s s is computed once per
+    decision and its time part W_t emb(t) + b once per step index at construction, so each of the
+    T steps multiplies only the d action inputs in the first layer. Same outputs as
+    `DiffusionActor.decide` up to float rounding.
+    """
+
+    def __init__(self, actor: DiffusionActor):
+        super().__init__()
+        plain: PlainMLP = compact(actor.denoiser)
+        d, k = actor.act_dim, actor.time_dim
+        first = plain.hidden[0]
+        with torch.no_grad():
+            w = first.weight.detach().clone()
+            self.w_x = nn.Parameter(w[:, :d].contiguous(), requires_grad=False)
+            self.w_s = nn.Parameter(w[:, d + k :].contiguous(), requires_grad=False)
+            steps = torch.arange(actor.steps)
+            emb = actor.time_mlp(steps)
+            self.register_buffer("time_bias", emb @ w[:, d : d + k].T + first.bias)
+        self.rest = nn.ModuleList(list(plain.hidden)[1:])
+        self.out = plain.out
+        sch = actor.schedule
+        self.steps, self.act_dim, self.obs_dim = actor.steps, d, actor.obs_dim
+        for name in ("sqrt_recip_abar", "sqrt_recipm1_abar", "post_coef_x0", "post_coef_xt"):
+            self.register_buffer(name, getattr(sch, name).clone())
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        hs = s @ self.w_s.T
+        x = torch.zeros(s.shape[0], self.act_dim)
+        for i in reversed(range(self.steps)):
+            h = F.mish(torch.addmm(hs + self.time_bias[i], x, self.w_x.T))
+            for layer in self.rest:
+                h = F.mish(layer(h))
+            eps = self.out(h)
+            x0 = (self.sqrt_recip_abar[i] * x - self.sqrt_recipm1_abar[i] * eps).clamp(-1.0, 1.0)
+            x = self.post_coef_x0[i] * x0 + self.post_coef_xt[i] * x
+        return x.clamp(-1.0, 1.0)
+
+    def layer_shapes(self) -> list[tuple[int, int]]:
+        return [(layer.in_features, layer.out_features) for layer in self.rest] + [
+            (self.out.in_features, self.out.out_features)
+        ]
+
+    def flops(self) -> int:
+        """Dense-layer FLOPs of one decision (2·in·out per layer): the state projection once,
+        then T steps of the action projection and the remaining layers. Elementwise work (Mish,
+        the posterior update) is O(width) per step and left out."""
+        width = self.w_x.shape[0]
+        per_step = mlp_flops([(self.act_dim, width), *self.layer_shapes()])
+        return mlp_flops([(self.obs_dim, width)]) + self.steps * per_step
+
+    def hidden_widths(self) -> list[int]:
+        return [self.w_x.shape[0]] + [layer.out_features for layer in self.rest]

@@ -1,0 +1,184 @@
+"""Policy checkpoints and the learned solvers (`optkit solve FILE --solver edmsac`).
+
+A checkpoint (``models/<family>-<algo>-v<k>.pt``) is a plain dict read with
+``torch.load(weights_only=True)`` -- tensors and JSON-like values only, so loading a file never
+runs code:
+    format, format_version     "optkit-policy", 1
+    algo, arch                 "edmsac" | "dmsac" | "bc" | "sac";  "diffusion" | "gaussian"
+    arch_kwargs                constructor arguments of the actor (sizes, schedule)
+    actor                      the actor's state_dict (pruning masks included)
+    meta                       env (id, family, kwargs, preset), instance_shape, config and its
+                               hash, seeds, data set, versions, wall time, held-out numbers
+Loading builds the actor, checks every tensor, and compacts it (masked neurons sliced out).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from optkit.core.errors import InvalidInputError
+from optkit.core.result import SolverOutput
+from optkit.core.status import Status
+from optkit.core.timing import Deadline
+from optkit.core.tolerances import INFEASIBLE_VIOLATION
+from optkit.learn.diffusion import DiffusionActor
+from optkit.learn.networks import GaussianActor
+
+FORMAT, FORMAT_VERSION = "optkit-policy", 1
+MODELS_ENV = "OPTKIT_MODELS"
+"""Environment variable naming the folder of shipped checkpoints (default: the repo's models/)."""
+ARCHS = {"diffusion": DiffusionActor, "gaussian": GaussianActor}
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get(MODELS_ENV) or Path(__file__).resolve().parents[2] / "models")
+
+
+def save_checkpoint(
+    path: Path, algo: str, arch: str, arch_kwargs: dict, actor: torch.nn.Module, meta: dict
+) -> None:
+    """Write atomically (temp file + rename)."""
+    data = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "algo": algo,
+        "arch": arch,
+        "arch_kwargs": dict(arch_kwargs),
+        "actor": {k: v.detach().clone() for k, v in actor.state_dict().items()},
+        "meta": meta,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    torch.save(data, tmp)
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class LoadedPolicy:
+    path: str
+    algo: str
+    actor: torch.nn.Module
+    """The full actor (masks included), in eval mode."""
+    policy: torch.nn.Module
+    """The compacted deterministic policy: obs (B, obs_dim) -> action (B, d)."""
+    meta: dict[str, Any]
+
+
+def _bad(path: Path, problem: str) -> InvalidInputError:
+    return InvalidInputError("checkpoint", problem, source=str(path))
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> LoadedPolicy:
+    """Read, validate and compact a checkpoint; any bad file raises InvalidInputError."""
+    path = Path(path)
+    if not path.is_file():
+        raise _bad(path, "no such file")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt zip, foreign pickle (refused by weights_only), ...
+        raise _bad(
+            path, f"not a readable optkit policy checkpoint ({type(exc).__name__})"
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise _bad(path, f"not an optkit policy checkpoint (no format {FORMAT!r})")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise _bad(path, f"format_version {data.get('format_version')!r}; this optkit reads 1")
+    arch = data.get("arch")
+    if arch not in ARCHS:
+        raise _bad(path, f"arch {arch!r} is not one of {sorted(ARCHS)}")
+    try:
+        actor = ARCHS[arch](**data["arch_kwargs"])
+        actor.load_state_dict(data["actor"])
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise _bad(path, f"actor does not match its arch_kwargs ({exc})") from None
+    for name, tensor in actor.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise _bad(path, f"actor tensor {name} holds NaN or inf")
+    actor.eval()
+    return LoadedPolicy(str(path), str(data["algo"]), actor, actor.compact(), dict(data["meta"]))
+
+
+@cache
+def _shipped(name: str) -> LoadedPolicy:
+    return load_checkpoint(models_dir() / f"{name}.pt")
+
+
+def instance_shape(family: str, instance: Any) -> dict[str, int]:
+    """What fixes the observation and action sizes of a family's env (checked before acting)."""
+    if family == "contract":
+        return {"n_types": int(instance.n_types), "periods": int(instance.periods)}
+    return {}
+
+
+def act_on_instance(loaded: LoadedPolicy, instance: Any) -> tuple[Any, dict[str, Any]]:
+    """The policy's decision on one instance through its env's action map, and the env's info."""
+    from optkit.learn.evaluate import make_env
+
+    env_meta = loaded.meta["env"]
+    shape = instance_shape(env_meta["family"], instance)
+    trained = loaded.meta.get("instance_shape", {})
+    if shape != trained:
+        raise InvalidInputError(
+            "instance",
+            f"checkpoint {Path(loaded.path).name} was trained for {trained} instances, "
+            f"got {shape}; train one for this size with `optkit train`",
+        )
+    env = make_env(env_meta["id"], env_meta["kwargs"], env_meta["family"])
+    obs, _ = env.reset(options={"instance": instance})
+    with torch.inference_mode():
+        action = loaded.policy(torch.as_tensor(obs[None, :]))[0].numpy()
+    _, _, _, _, info = env.step(action)
+    return env.last_decision, info
+
+
+def solve_checkpoint(
+    instance: Any,
+    *,
+    default: str,
+    deadline: Deadline,
+    seed: int = 0,
+    threads: int = 1,
+    params: dict[str, Any] | None = None,
+) -> SolverOutput:
+    """Solver entry point body: params {"checkpoint": PATH} overrides the shipped checkpoint.
+    Deterministic (the seed is unused). Status FEASIBLE for a feasible menu; a menu violating a
+    constraint by more than 1e-6 (possible under the raw map) is returned with status ERROR."""
+    params = dict(params or {})
+    path = params.pop("checkpoint", None)
+    if params:
+        raise InvalidInputError(
+            "params", f"learned solvers take only 'checkpoint', got {sorted(params)}"
+        )
+    t0 = time.perf_counter()
+    loaded = load_checkpoint(path) if path is not None else _shipped(default)
+    build_s = time.perf_counter() - t0
+    torch.set_num_threads(threads)
+    t1 = time.perf_counter()
+    decision, info = act_on_instance(loaded, instance)
+    solve_s = time.perf_counter() - t1
+    feasible = float(info.get("max_violation", 0.0)) <= INFEASIBLE_VIOLATION
+    return SolverOutput(
+        status=Status.FEASIBLE if feasible else Status.ERROR,
+        objective=float(info["objective"]),
+        decision=decision,
+        build_s=build_s,
+        solve_s=solve_s,
+        flags=() if feasible else ("learned_decision_infeasible",),
+        message=""
+        if feasible
+        else f"learned menu violates a constraint by {info['max_violation']:.2e}",
+        backend="torch",
+        backend_version=str(torch.__version__),
+    )
+
+
+def solve_edmsac(instance: Any, **kwargs: Any) -> SolverOutput:
+    """EDMSAC, projected map (models/contract-edmsac-v1.pt): feasible by construction."""
+    return solve_checkpoint(instance, default="contract-edmsac-v1", **kwargs)

@@ -1,0 +1,210 @@
+"""Learning curves, gap table and pruning sweep of the shipped checkpoints (docs/edmsac.md).
+
+    .venv/bin/python -m optkit.learn.report [--models models] [--img docs/img]
+
+Reads every models/<name>.pt (its card numbers: held-out gap, CI, infeasible share, FLOPs,
+latency) and models/logs/<name>.csv (its curve); prints the markdown tables of docs/edmsac.md and
+writes docs/img/edmsac-curves.png (validation gap vs wall time, one line per run) and, when
+pruning-sweep checkpoints exist, docs/img/edmsac-pruning.png (gap, FLOPs and batch-1024
+throughput vs ϱ). Throughput is re-measured here on this machine (batch 1024, median of 20).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optkit.learn.policy import load_checkpoint
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def label(meta: dict[str, Any], algo: str) -> str:
+    amap = meta["env"]["kwargs"].get("action_map") or meta["env"]["id"].rsplit("/", 1)[-1]
+    rho = meta["config"].get("prune_rate")
+    tail = f" ϱ={rho:g}" if algo == "edmsac" and rho is not None else ""
+    return f"{algo} ({amap}){tail} s{meta['seed']}"
+
+
+def collect(models: Path) -> list[dict[str, Any]]:
+    out = []
+    for ckpt in sorted(models.glob("*.pt")):
+        loaded = load_checkpoint(ckpt)
+        log = models / "logs" / f"{ckpt.stem}.csv"
+        out.append(
+            {
+                "name": ckpt.stem,
+                "algo": loaded.algo,
+                "label": label(loaded.meta, loaded.algo),
+                "meta": loaded.meta,
+                "policy": loaded.policy,
+                "curve": _rows(log) if log.exists() else [],
+            }
+        )
+    return out
+
+
+def seed_table(runs: list[dict[str, Any]]) -> str:
+    """Held-out mean gap per algorithm on the projected map: mean and spread over seeds."""
+    groups: dict[str, list[float]] = {}
+    for r in runs:
+        m = r["meta"]
+        if m["env"]["kwargs"].get("action_map") != "projected":
+            continue
+        rho = m["config"].get("prune_rate")
+        if r["algo"] == "edmsac" and rho != 0.3:
+            continue  # the sweep's other rates are in the pruning table
+        groups.setdefault(r["algo"], []).append(m["heldout"]["mean_gap"])
+    lines = [
+        "| algorithm (projected map) | seeds | held-out mean gap per seed | mean over seeds |",
+        "|---|---|---|---|",
+    ]
+    for algo in ("edmsac", "dmsac", "sac", "bc"):
+        g = groups.get(algo, [])
+        if g:
+            per = ", ".join(f"{100 * x:.2f}%" for x in g)
+            lines.append(f"| {algo} | {len(g)} | {per} | {100 * np.mean(g):.2f}% |")
+    return "\n".join(lines)
+
+
+def gap_table(runs: list[dict[str, Any]]) -> str:
+    lines = [
+        "| checkpoint | run | held-out mean gap (95% CI) | median | infeasible | FLOPs/decision "
+        "| batch-1 ms | env steps | train wall s | published at |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in runs:
+        h, m = r["meta"]["heldout"], r["meta"]
+        lat = h.get("latency_batch1_s")
+        pub = m.get("published", {})
+        lines.append(
+            f"| {r['name']} | {r['label']} | {100 * h['mean_gap']:.2f}% ± {100 * h['ci95']:.2f} "
+            f"| {100 * h['median_gap']:.2f}% | {100 * h['infeasible_share']:.1f}% "
+            f"| {h['flops']:,} | {'-' if lat is None else f'{1e3 * lat:.3f}'} "
+            f"| {m['env_steps']:,} | {m['train_wall_s']:.0f} "
+            f"| {pub.get('phase', '-')} {pub.get('actor_updates', '')} |"
+        )
+    return "\n".join(lines)
+
+
+def plot_curves(runs: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for r in runs:
+        # an infeasible menu can beat the optimum: its "gap" is not a gap (raw map, tables only)
+        if not r["curve"] or float(r["curve"][-1]["val_infeasible"]) > 0.01:
+            continue
+        wall = [float(x["wall_s"]) for x in r["curve"]]
+        gap = [100 * float(x["val_gap"]) for x in r["curve"]]
+        ups = [int(x["actor_updates"]) for x in r["curve"]]
+        axes[0].plot(wall, gap, marker=".", label=r["label"])
+        axes[1].plot(ups, gap, marker=".", label=r["label"])
+    for ax, xl in zip(
+        axes, ("training wall time (s, shared 2-core host)", "actor updates"), strict=True
+    ):
+        ax.set_xlabel(xl)
+        ax.set_ylabel("validation mean gap to the optimum (%)")
+        ax.set_yscale("log")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(
+        "contract `default`, I = 3: validation gap (64 instances) during training "
+        "(feasible maps only)"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def pruning_sweep(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One point per diffusion-actor run on the projected map: ϱ, gap, FLOPs, throughput."""
+    from optkit.learn.evaluate import decision_latency
+
+    points = []
+    for r in runs:
+        m = r["meta"]
+        if r["algo"] not in ("edmsac", "dmsac"):
+            continue
+        if m["env"]["kwargs"].get("action_map") != "projected":
+            continue
+        obs = np.random.default_rng(0).uniform(0, 1, (64, r["policy"].obs_dim)).astype(np.float32)
+        sec = decision_latency(r["policy"], obs, 1024, reps=20)
+        points.append(
+            {
+                "name": r["name"],
+                "rho": float(m["config"]["prune_rate"]),
+                "gap": float(m["heldout"]["mean_gap"]),
+                "flops": int(m["heldout"]["flops"]),
+                "throughput": 1.0 / sec,
+                "widths": r["policy"].hidden_widths(),
+            }
+        )
+    return sorted(points, key=lambda p: (p["rho"], p["name"]))
+
+
+def plot_pruning(points: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    rho = [p["rho"] for p in points]
+    for ax, key, scale, yl in (
+        (axes[0], "gap", 100, "held-out mean gap (%)"),
+        (axes[1], "flops", 1e-3, "kFLOPs per decision"),
+        (axes[2], "throughput", 1e-3, "decisions/s at batch 1024 (thousands)"),
+    ):
+        ax.plot(rho, [scale * p[key] for p in points], "o")
+        ax.set_xlabel("pruning rate ϱ")
+        ax.set_ylabel(yl)
+        ax.grid(True, alpha=0.3)
+    fig.suptitle("EDMSAC pruning sweep (projected map; ϱ = 0 is DMSAC)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    parser.add_argument("--img", type=Path, default=Path("docs/img"))
+    args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)
+    runs = collect(args.models)
+    print(seed_table(runs))
+    print()
+    print(gap_table(runs))
+    args.img.mkdir(parents=True, exist_ok=True)
+    plot_curves(runs, args.img / "edmsac-curves.png")
+    points = pruning_sweep(runs)
+    if points:
+        print()
+        print(
+            "| checkpoint | ϱ | hidden widths | held-out gap | FLOPs/decision "
+            "| batch-1024 decisions/s |"
+        )
+        print("|---|---|---|---|---|---|")
+        for p in points:
+            print(
+                f"| {p['name']} | {p['rho']:g} | {p['widths']} | {100 * p['gap']:.2f}% "
+                f"| {p['flops']:,} | {p['throughput']:,.0f} |"
+            )
+        plot_pruning(points, args.img / "edmsac-pruning.png")
+
+
+if __name__ == "__main__":
+    main()

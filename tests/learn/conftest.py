@@ -1,0 +1,101 @@
+"""Fixtures of the learner tests: a tiny warm-start data set and tiny configurations.
+
+Everything here runs on budgets of seconds: networks of width 16, a handful of env steps, a few
+validation instances. torch runs on one thread (the machine is shared).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")  # the `learn` extra; CI installs it (missing = failure there)
+
+import optkit  # noqa: E402
+from optkit.learn.config import CONFIG_TYPES, EnvConfig, TrainConfig  # noqa: E402
+
+torch.set_num_threads(1)
+
+TINY = {
+    "total_env_steps": 24,
+    "n_envs": 4,
+    "updates_per_iter": 2,
+    "learning_starts": 8,
+    "batch_size": 16,
+    "buffer_size": 256,
+    "critic_width": 16,
+    "bc_pretrain_updates": 6,
+    "bc_batch_size": 8,
+    "val_instances": 3,
+    "eval_every": 2,
+    "critic_warmup": 2,
+}
+TINY_DIFFUSION = {"width": 16, "depth": 3, "time_dim": 4, "denoise_steps": 3, "prune_every": 2}
+
+
+def tiny_config(algo: str, data: Path | None = None, **overrides) -> TrainConfig:
+    fields = dict(TINY)
+    if algo != "sac":
+        fields.update(TINY_DIFFUSION)
+    else:
+        fields["width"] = 16
+    if algo == "bc":
+        fields["bc_pretrain_updates"] = 6
+    fields["bc_data"] = None if data is None else str(data)
+    fields.update(overrides)
+    return CONFIG_TYPES[algo](**fields)
+
+
+def write_ground_truth(path: Path, seeds: range, extra_rows: list[dict] | None = None) -> Path:
+    """The columns of `optkit baseline`'s data set that the reader uses (cvxpy's canonical
+    optimum per instance), as one Parquet file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = []
+    for seed in seeds:
+        inst = optkit.generate("contract", preset="default", seed=seed)
+        res = optkit.solve(inst, "cvxpy")
+        rows.append(
+            {
+                "id": f"contract-default-s{seed}",
+                "family": "contract",
+                "status": res.status.value,
+                "objective": res.objective,
+                "instance": json.dumps(inst.to_dict()),
+                "decision": json.dumps(res.decision.to_dict()),
+            }
+        )
+    rows += extra_rows or []
+    path.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), path / "part-0.parquet")
+    return path
+
+
+@pytest.fixture(scope="session")
+def gt_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """24 solved `default` instances (seeds 2_000_000 + k: not held-out, not validation)."""
+    return write_ground_truth(tmp_path_factory.mktemp("gt"), range(2_000_000, 2_000_024))
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, gt_data: Path) -> Path:
+    """A tiny EDMSAC checkpoint with its card (held-out n = 8), trained once per session."""
+    from optkit.learn.train import publish, train
+
+    root = tmp_path_factory.mktemp("ckpt")
+    run = train("edmsac", tiny_config("edmsac", gt_data), root / "run")
+    ckpt, _ = publish(run, root / "models", "contract-edmsac-v1", heldout_n=8, latency=False)
+    return ckpt
+
+
+@pytest.fixture
+def env_config() -> EnvConfig:
+    return EnvConfig()
+
+
+def replace(cfg: TrainConfig, **changes) -> TrainConfig:
+    return dataclasses.replace(cfg, **changes)

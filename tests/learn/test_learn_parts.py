@@ -1,0 +1,223 @@
+"""The learner's parts on their own: config, pruning, the diffusion actor, the warm-start reader."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import write_ground_truth
+
+import optkit
+from optkit.core.errors import InvalidInputError
+from optkit.families.contract.env import raw_menu, target_efforts
+from optkit.families.contract.instance import ContractDecision
+from optkit.learn.config import (
+    DMSACConfig,
+    EDMSACConfig,
+    config_from_dict,
+    config_hash,
+    load_config,
+)
+from optkit.learn.data import contract_action, read_bc_data
+from optkit.learn.diffusion import DiffusionActor, VPSchedule
+from optkit.learn.pruning import MaskedMLP, compact, ramp_rate, rescore
+
+
+# --- config ------------------------------------------------------------------------------------
+def test_toml_sets_fields_and_env_table(tmp_path: Path):
+    path = tmp_path / "run.toml"
+    path.write_text('prune_rate = 0.5\ndenoise_steps = 8\n[env]\nkwargs = { action_map = "raw" }\n')
+    cfg = load_config("edmsac", path, {"seed": 7})
+    assert (cfg.prune_rate, cfg.denoise_steps, cfg.seed) == (0.5, 8, 7)
+    assert cfg.env.kwargs == {"action_map": "raw"}
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("prune_rte = 0.3\n", "prune_rte"),  # a typo must not train the default silently
+        ("prune_rate = 1.5\n", "prune_rate"),
+        ("batch_size = 0\n", "batch_size"),
+        ("actor_lr = nan\n", "actor_lr"),
+        ("[env]\nname = 'x'\n", "env.name"),
+        ("time_dim = 5\n", "time_dim"),
+    ],
+)
+def test_bad_config_names_the_field(tmp_path: Path, text: str, field: str):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(InvalidInputError) as info:
+        load_config("edmsac", path)
+    assert info.value.field == field
+    assert str(path) in str(info.value)
+
+
+def test_dmsac_never_prunes_and_hash_tells_configs_apart():
+    with pytest.raises(InvalidInputError, match="prune_rate"):
+        DMSACConfig(prune_rate=0.3)
+    a, b = EDMSACConfig(), EDMSACConfig(prune_rate=0.1)
+    assert config_hash(a) == config_hash(EDMSACConfig()) != config_hash(b)
+    assert config_hash(DMSACConfig()) != config_hash(EDMSACConfig(prune_rate=0.0))
+    assert config_from_dict("edmsac", {"seed": 3}).seed == 3
+
+
+# --- pruning -----------------------------------------------------------------------------------
+def _mlp(seed: int = 0) -> MaskedMLP:
+    torch.manual_seed(seed)
+    return MaskedMLP(5, 20, 3, 2)
+
+
+def test_rescore_masks_the_lowest_norm_neurons_per_layer():
+    mlp = _mlp()
+    with torch.no_grad():
+        for layer in mlp.hidden:
+            layer.weight.mul_(torch.arange(1, 21, dtype=torch.float32)[:, None])
+            layer.bias.zero_()
+    rescore(mlp, 0.3)
+    # incoming norms grow with the neuron index: the first floor(0.3 · 20) = 6 go
+    expected = torch.ones(3, 20)
+    expected[:, :6] = 0
+    assert torch.equal(mlp.masks, expected)
+
+
+def test_a_masked_neuron_comes_back_when_it_becomes_important():
+    mlp = _mlp()
+    rescore(mlp, 0.25)
+    masked = int(torch.nonzero(mlp.masks[0] == 0)[0])
+    with torch.no_grad():
+        mlp.hidden[0].weight[masked].mul_(1e3)
+    changed = rescore(mlp, 0.25)
+    assert mlp.masks[0, masked] == 1 and changed >= 2  # one back in, one out
+
+
+def test_ramp_goes_linearly_to_the_target():
+    assert ramp_rate(0, 1000, 0.3, 0.3) == 0.0
+    assert ramp_rate(150, 1000, 0.3, 0.3) == pytest.approx(0.15)
+    assert ramp_rate(300, 1000, 0.3, 0.3) == ramp_rate(999, 1000, 0.3, 0.3) == 0.3
+    assert ramp_rate(10, 1000, 0.0, 0.3) == 0.0
+
+
+def test_compact_computes_the_same_function_with_fewer_neurons():
+    mlp = _mlp(1)
+    rescore(mlp, 0.4)
+    small = compact(mlp)
+    x = torch.randn(7, 5, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(small(x), mlp(x), atol=1e-6)
+    assert [layer.out_features for layer in small.hidden] == [12, 12, 12]
+
+
+# --- diffusion actor ---------------------------------------------------------------------------
+def test_vp_schedule_is_a_valid_noising_schedule():
+    sch = VPSchedule(5, 0.1, 10.0)
+    abar = sch.sqrt_abar.double() ** 2
+    assert torch.all(abar[1:] < abar[:-1]) and 0 < abar[-1] < abar[0] < 1
+    assert torch.allclose(
+        abar + sch.sqrt_one_minus_abar.double() ** 2, torch.ones(5, dtype=torch.float64), atol=1e-6
+    )
+    # the last step leaves little of the signal: x_T is close to N(0, I)
+    assert abar[-1] < 0.01
+
+
+def _actor(seed: int = 0, prune: float = 0.0) -> DiffusionActor:
+    torch.manual_seed(seed)
+    actor = DiffusionActor(21, 12, width=32, depth=3, time_dim=8, steps=5)
+    if prune:
+        rescore(actor.denoiser, prune)
+    return actor
+
+
+def test_compact_policy_matches_the_masked_actor():
+    actor = _actor(2, prune=0.3)
+    s = torch.rand(9, 21, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(actor.compact()(s), actor.decide(s), atol=1e-5)
+    assert torch.equal(actor.decide(s), actor.decide(s))  # deterministic decisions
+
+
+def test_pruning_at_0_3_about_halves_the_flops_of_the_shipped_size():
+    dense = DiffusionActor(21, 12)
+    pruned = DiffusionActor(21, 12)
+    rescore(pruned.denoiser, 0.3)
+    ratio = pruned.compact().flops() / dense.compact().flops()
+    assert 0.45 < ratio < 0.56, ratio
+
+
+def test_policy_gradient_flows_through_the_whole_chain():
+    actor = _actor()
+    s = torch.rand(4, 21)
+    a, logp = actor.sample(s, torch.Generator().manual_seed(0))
+    (a.sum() + logp.sum()).backward()
+    assert actor.denoiser.hidden[0].weight.grad.abs().sum() > 0
+    assert actor.time_mlp[1].weight.grad.abs().sum() > 0  # the time embedding learns too
+    assert actor.log_std.grad is not None and a.abs().max() <= 1.0
+
+
+def test_entropy_estimate_is_the_gaussian_log_density():
+    """With σ = exp(log_std) on every dimension, E[-log π] is the Gaussian entropy
+    d (log σ + ½ log 2πe); the estimate's sample mean must match it."""
+    actor = _actor()
+    with torch.no_grad():
+        actor.log_std.fill_(-1.0)
+    s = torch.rand(4000, 21)
+    with torch.no_grad():
+        _, logp = actor.sample(s, torch.Generator().manual_seed(3))
+    expected = 12 * (-1.0 + 0.5 * math.log(2 * math.pi * math.e))
+    assert float(-logp.mean()) == pytest.approx(expected, abs=0.1)
+
+
+# --- the warm-start data set -------------------------------------------------------------------
+def test_raw_action_of_the_optimum_maps_back_to_it():
+    inst = optkit.generate("contract", preset="default", seed=5)
+    dec = optkit.solve(inst, "cvxpy").decision
+    a = contract_action(inst, dec, "raw")
+    assert np.all(np.abs(a) <= 1.0)  # the env's ranges hold every canonical optimum
+    back = raw_menu(inst, a)
+    for name in ("effort1", "reward1", "effort2", "reward2"):
+        assert np.allclose(getattr(back, name), getattr(dec, name), atol=1e-9, rtol=1e-12)
+
+
+def test_projected_action_gives_back_the_target_efforts():
+    """A menu whose period-2 steps are at most e_max / I is in the map's range: the inverse
+    action's targets are its efforts exactly. Larger steps leave the box (counted as clipped)."""
+    inst = optkit.generate("contract", preset="default", seed=6)
+    E = inst.effort_max
+    e1 = np.array([0.1, 0.5, 0.9]) * E
+    e2 = np.array([[0.1, 0.3, 0.6], [0.0, 0.2, 0.5], [0.3, 0.3, 0.4]]) * E
+    dec = ContractDecision(effort1=e1, reward1=e1, effort2=e2, reward2=e2)
+    a = contract_action(inst, dec, "projected")
+    assert np.all(np.abs(a) <= 1.0)
+    assert np.allclose(target_efforts(inst, a), np.concatenate([e1, e2.ravel()]), atol=1e-12)
+    steep = ContractDecision(effort1=e1, reward1=e1, effort2=np.full((3, 3), 0.8 * E), reward2=e2)
+    assert np.abs(contract_action(inst, steep, "projected")).max() > 1.0
+
+
+def test_reader_keeps_optimal_rows_of_the_family(tmp_path: Path, gt_data: Path):
+    inst = optkit.generate("contract", preset="default", seed=1)
+    extra = [
+        {"id": "zz-error", "family": "contract", "status": "error", "objective": None,
+         "instance": json.dumps(inst.to_dict()), "decision": None},
+        {"id": "zz-other", "family": "knapsack", "status": "optimal", "objective": 1.0,
+         "instance": "{}", "decision": "{}"},
+    ]  # fmt: skip
+    path = write_ground_truth(tmp_path / "gt", range(3_000_000, 3_000_004), extra)
+    data = read_bc_data(path, "contract", "projected")
+    assert len(data) == 4 and data.skipped == 2
+    assert data.obs.shape == (4, 21) and data.act.shape == (4, 12)
+    assert np.abs(data.act).max() <= 1.0
+    raw = read_bc_data(gt_data, "contract", "raw", max_rows=5)
+    assert raw.act.shape == (5, 24) and raw.clipped == 0
+
+
+def test_reader_refuses_a_foreign_file(tmp_path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"x": [1, 2]}), tmp_path / "foreign.parquet")
+    with pytest.raises(InvalidInputError) as info:
+        read_bc_data(tmp_path / "foreign.parquet", "contract")
+    assert info.value.field == "bc_data"
+    with pytest.raises(InvalidInputError, match="no such data set"):
+        read_bc_data(tmp_path / "missing", "contract")
