@@ -81,6 +81,11 @@ def plan_export_cmd(
         bool, typer.Option("--preemption/--no-preemption", help="kube_* solvers: preempt.")
     ] = False,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    time_limit: Annotated[
+        float | None,
+        typer.Option("--time-limit", min=0.0, help="Seconds for the solver, set-up included."),
+    ] = None,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Solver threads.")] = 1,
     script: Annotated[
         Path | None, typer.Option("--script", help="Also write the actions as a shell script.")
     ] = None,
@@ -102,13 +107,18 @@ def plan_export_cmd(
         verdict = None
     else:
         params = {"preemption": preemption} if solver.startswith("kube_") else {}
-        res: SolveResult = api.solve(inst, solver=solver, seed=seed, params=params)
+        res: SolveResult = api.solve(
+            inst, solver=solver, time_limit_s=time_limit, seed=seed, threads=threads, params=params
+        )
         if not res.has_decision:
             # a verdict (e.g. an infeasible current state), reported rather than crashed on
             verdict = {"status": res.status.value, "message": res.message}
             print(dumps(verdict) if fmt is Format.json else f"{res.status.value}: {res.message}")
             return
-        dec, verdict = res.decision, {"status": res.status.value, "solver": solver}
+        verdict = {"status": res.status.value, "solver": solver}
+        if res.certificate and "outcome" in res.certificate:  # cpsat_fallback
+            verdict["outcome"] = res.certificate["outcome"]
+        dec = res.decision
     plan = build_plan(inst, dec)
     if verdict is not None:
         plan["solve"] = verdict

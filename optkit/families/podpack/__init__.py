@@ -23,6 +23,8 @@ register_family(
         sense="lexmax",
         default_solver="kube_default",
         description="priority-aware pod packing on Kubernetes nodes (placements, moves, evictions)",
+        export="optkit.families.podpack.export:export",
+        bench="optkit.families.podpack.benchmark:scenarios",
     )
 )
 register_solver(
@@ -41,6 +43,34 @@ register_solver(
         guarantee=Guarantee.HEURISTIC,
         entry_point="optkit.families.podpack.heuristics:solve_mostallocated",
         description="kube-scheduler v1.32 with the MostAllocated (bin-packing) score",
+    )
+)
+
+register_solver(
+    SolverSpec(
+        family="podpack",
+        name="cpsat",
+        guarantee=Guarantee.EXACT,
+        entry_point="optkit.families.podpack.exact_cpsat:solve",
+        description="tiered lexicographic model, OR-Tools CP-SAT, from the current state",
+    )
+)
+register_solver(
+    SolverSpec(
+        family="podpack",
+        name="cpsat_fallback",
+        guarantee=Guarantee.HEURISTIC,
+        entry_point="optkit.families.podpack.fallback:solve",
+        description="the paper's plug-in: kube_default, then cpsat from its plan if pods pend",
+    )
+)
+register_solver(
+    SolverSpec(
+        family="podpack",
+        name="mip",
+        guarantee=Guarantee.EXACT,
+        entry_point="optkit.families.podpack.exact_mip:solve",
+        description="the tiered model as a Pyomo/HiGHS MIP (small instances; cross-check)",
     )
 )
 
