@@ -43,52 +43,6 @@ DEFAULT_PRICE_SCALE = 1e6
 SUBSOLVERS = ("max_lp", "default_lp", "core", "no_lp", "quick_restart", "reduced_costs")
 
 
-def _add_skill_levels(
-    m: cp_model.CpModel, x: list, mip: MipModel, v_int: np.ndarray, cover: bool
-) -> int:
-    """Each skill's served value as a sum of levels; returns the objective's constant term.
-
-    This is model.py's MIP with z_is replaced by its cumulative form (an exact reformulation,
-    the strong formulation of facility location): sort skill s's servers by value
-    V_1 >= ... >= V_m (integer-scaled) and let y_k = "one of the top k servers is chosen",
-        y_1 <= x_(1),   y_k <= y_(k-1) + x_(k),   value_s = Σ_k (V_k - V_(k+1)) y_k
-    with V_(m+1) = 0 (weighted). all_skills needs the skill covered: y_m = 1, and the value
-    V_m + Σ_(k<m) (V_k - V_(k+1)) y_k. The rows are three-term linear, so CP-SAT keeps them in
-    its LP, and the LP is the z-relaxation's (y_k = Σ_(j<=k) z_(j)). Rounding the levels, not
-    the increments, keeps each skill's error at half a unit, as with z.
-    """
-    y_vars, y_coefs, offset = [], [], 0
-    for s in range(len(mip.serve_lists)):
-        pairs = mip.serve_lists[s]
-        if not len(pairs):
-            if cover:
-                m.add_bool_or([])  # an uncoverable skill: CP-SAT proves the model infeasible
-            continue
-        levels = v_int[pairs]
-        order = np.argsort(-levels, kind="stable")
-        pairs, levels = pairs[order], levels[order]
-        floor = int(levels[-1]) if cover else 0
-        offset += floor
-        steps = levels - np.append(levels[1:], floor)  # V_k - V_(k+1) >= 0
-        prev = None
-        for p, step in zip(pairs.tolist(), steps.tolist(), strict=True):
-            i = int(mip.pair_component[p])
-            y = m.new_bool_var(f"y[{i},{s}]")
-            # y - prev - x <= 0, written into the proto (the expression wrappers are slow)
-            row = m.proto.constraints.add().linear
-            row.vars.extend([y.index, x[i].index] + ([] if prev is None else [prev.index]))
-            row.coeffs.extend([1, -1] + ([] if prev is None else [-1]))
-            row.domain.extend([cp_model.INT_MIN, 0])
-            if step:
-                y_vars.append(y)
-                y_coefs.append(step)
-            prev = y
-        if cover:
-            m.add(prev == 1)
-    m.maximize(cp_model.LinearExpr.weighted_sum(y_vars, y_coefs))
-    return offset
-
-
 def _scaled_prices(prices: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray, bool]:
     """(⌊c·scale⌋, ⌈c·scale⌉) as int64, and whether every c·scale was integral (to 1e-9),
     in which case both are that integer."""
