@@ -309,7 +309,9 @@ def test_an_invalid_instance_file_is_an_error_row_naming_the_field(faulty_run):
 
 
 # --------------------------------------------------------------------- kill and resume (CLI)
-N_SLOW = 40
+N_SLOW = 120
+"""Long enough (about 9 s of work on 2 workers) that the stop lands mid-run on an idle machine
+too: with 40 items a fast fresh-clone CI run once finished before the Ctrl-C arrived."""
 
 
 def _cli(out: Path, *extra: str) -> list[str]:
