@@ -465,7 +465,8 @@ CARD_KEYS = ("family", "solver", "method", "algo", "checkpoint", "seed", "gap", 
 
 
 def model_cards(folder: Path) -> list[ModelCard]:
-    """Every model card under `folder` (`<model>/card.*` or `<model>.card.*`), sorted by path."""
+    """Every model card under `folder`, sorted by path: `<model>/card.*`, `<model>.card.*`, or
+    the spec's checkpoint convention `<model>.md` beside `<model>.pt`."""
     if not folder.is_dir():
         return []
     cards = []
@@ -476,6 +477,8 @@ def model_cards(folder: Path) -> list[ModelCard]:
             name = path.parent.relative_to(folder).as_posix()
         elif any(path.name.endswith("." + n) for n in CARD_NAMES):
             name = path.name.split(".card.")[0]
+        elif path.suffix == ".md" and path.with_suffix(".pt").is_file():
+            name = path.relative_to(folder).with_suffix("").as_posix()
         else:
             continue
         summary: dict[str, Any] = {}

@@ -299,3 +299,13 @@ def test_contract_numbers_are_deterministic_with_fixed_seeds():
         assert a.objective_json == b.objective_json and a.status == b.status
         assert a.reference == pytest.approx(b.reference, rel=1e-6)  # cvxpy's optimum
     assert json.loads(drawn[0][0].objective_json) == drawn[0][0].objective
+
+
+def test_model_cards_follow_the_checkpoint_convention(tmp_path):
+    """models/<name>.pt with its <name>.md card is listed; a lone .md (a README) is not."""
+    from optkit.bench.harness import model_cards
+
+    (tmp_path / "contract-edmsac-v1.pt").write_bytes(b"x")
+    (tmp_path / "contract-edmsac-v1.md").write_text("# card\n")
+    (tmp_path / "README.md").write_text("# not a card\n")
+    assert [c.name for c in model_cards(tmp_path)] == ["contract-edmsac-v1"]
