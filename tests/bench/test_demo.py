@@ -25,9 +25,11 @@ def test_demo_quick_solves_the_shipped_suite_and_writes_the_report(capsys, tmp_p
     for family in optkit.families():  # benchmarked, or listed as having no scenarios
         assert f"## {family} / " in md or f"- {family}: " in md, family
     assert "## contract / suite" in md and "## contract / drawn" in md
-    models = sorted((optkit.bench.harness.REPO_ROOT / "models").glob("**/*card*"))
-    if not models:
+    cards = optkit.bench.harness.model_cards(optkit.bench.harness.REPO_ROOT / "models")
+    if not cards:
         assert "No trained models in" in md
+    for card in cards:  # every shipped model is in the report
+        assert card.name in md, card.name
     rows = pq.read_table(folder / "rows").to_pylist()
     assert {r["family"] for r in rows} >= {"contract"}
     assert {r["method"] for r in rows if r["family"] == "contract"} == {
