@@ -39,10 +39,16 @@ from optkit.families.podpack.evaluate import (
     Arrays,
     PodpackEvaluation,
     evaluate_indices,
-    forced_infeasibility,
 )
 from optkit.families.podpack.instance import PodpackDecision, PodpackInstance
-from optkit.families.podpack.tiered import PLACED, StageClock, TieredModel, build, repaired_current
+from optkit.families.podpack.tiered import (
+    PLACED,
+    StageClock,
+    TieredModel,
+    build,
+    infeasible_verdict,
+    repaired_current,
+)
 
 BACKEND = "ortools-cpsat"
 
@@ -238,14 +244,9 @@ def solve(
 ) -> SolverOutput:
     """cpsat: the lexicographic optimum from the instance's current state (spec/podpack.md)."""
     read_params(params or {})
-    forced = forced_infeasibility(instance)
-    if forced:
-        return SolverOutput(
-            status=Status.INFEASIBLE,
-            message="current state is infeasible and no plan can fix it: " + "; ".join(forced),
-            backend=BACKEND,
-            backend_version=backend_version(),
-        )
+    verdict = infeasible_verdict(instance, BACKEND, backend_version())
+    if verdict is not None:
+        return verdict
     start = repaired_current(instance)
     run = solve_tiered(instance, start, deadline, seed=seed, threads=threads)
     report = evaluate_indices(instance, run.nodes)

@@ -26,7 +26,7 @@ import numpy as np
 from optkit.core.result import SolverOutput
 from optkit.core.status import Status
 from optkit.core.timing import Deadline
-from optkit.families.podpack.evaluate import evaluate_indices, forced_infeasibility
+from optkit.families.podpack.evaluate import evaluate_indices
 from optkit.families.podpack.exact_cpsat import (
     StageResult,
     TieredRun,
@@ -34,7 +34,14 @@ from optkit.families.podpack.exact_cpsat import (
     read_params,
 )
 from optkit.families.podpack.instance import PodpackDecision, PodpackInstance
-from optkit.families.podpack.tiered import PLACED, StageClock, TieredModel, build, repaired_current
+from optkit.families.podpack.tiered import (
+    PLACED,
+    StageClock,
+    TieredModel,
+    build,
+    infeasible_verdict,
+    repaired_current,
+)
 
 BACKEND = "pyomo+highs"
 MIP_FEASIBILITY_TOLERANCE = 1e-9
@@ -176,13 +183,9 @@ def solve(
 ) -> SolverOutput:
     """mip: the lexicographic optimum from the current state, Pyomo + HiGHS (small instances)."""
     read_params(params or {})
-    forced = forced_infeasibility(instance)
-    if forced:
-        return SolverOutput(
-            status=Status.INFEASIBLE,
-            message="current state is infeasible and no plan can fix it: " + "; ".join(forced),
-            backend=BACKEND,
-        )
+    verdict = infeasible_verdict(instance, BACKEND)
+    if verdict is not None:
+        return verdict
     run = solve_tiered_mip(instance, repaired_current(instance), deadline, seed, threads)
     report = evaluate_indices(instance, run.nodes)
     if not report.feasible:

@@ -43,7 +43,6 @@ from optkit.core.timing import Deadline
 from optkit.families.podpack.evaluate import (
     current_state,
     evaluate_indices,
-    forced_infeasibility,
     objective_vector,
 )
 from optkit.families.podpack.exact_cpsat import (
@@ -55,7 +54,7 @@ from optkit.families.podpack.exact_cpsat import (
 )
 from optkit.families.podpack.instance import PodpackDecision, PodpackInstance
 from optkit.families.podpack.scheduler import schedule
-from optkit.families.podpack.tiered import repaired_current
+from optkit.families.podpack.tiered import infeasible_verdict, repaired_current
 
 IMPROVED, DEFAULT_OPTIMAL, UNDECIDED = "improved", "default_optimal", "undecided"
 OUTCOMES = (IMPROVED, DEFAULT_OPTIMAL, UNDECIDED)
@@ -80,14 +79,9 @@ def solve(
 ) -> SolverOutput:
     read_params(params or {})
     t0 = time.perf_counter()
-    forced = forced_infeasibility(instance)
-    if forced:
-        return SolverOutput(
-            status=Status.INFEASIBLE,
-            message="current state is infeasible and no plan can fix it: " + "; ".join(forced),
-            backend=BACKEND,
-            backend_version=backend_version(),
-        )
+    verdict = infeasible_verdict(instance, BACKEND, backend_version())
+    if verdict is not None:
+        return verdict
     flags: tuple[str, ...] = ()
     if any(v.startswith("capacity[") for v in current_state(instance).violations):
         # kube-scheduler never evicts for an overcommitted node: start from the repaired state

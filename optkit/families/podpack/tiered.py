@@ -29,8 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optkit.core.result import SolverOutput
+from optkit.core.status import Status
 from optkit.core.timing import Deadline
-from optkit.families.podpack.evaluate import Arrays, current_state
+from optkit.families.podpack.evaluate import Arrays, current_state, forced_infeasibility
 from optkit.families.podpack.instance import PodpackInstance
 
 PLACED, DISRUPTION = "placed", "disruption"
@@ -208,3 +210,19 @@ class StageClock:
         if remaining is None or self.guaranteed_s is None:
             return None
         return max(0.0, remaining - self.guaranteed_s * stages_after)
+
+
+def infeasible_verdict(
+    instance: PodpackInstance, backend: str, backend_version: str = ""
+) -> SolverOutput | None:
+    """The proved INFEASIBLE answer when protected pods alone overfill a node (real dumps can),
+    else None: the verdict every exact podpack solver gives before building a model."""
+    forced = forced_infeasibility(instance)
+    if not forced:
+        return None
+    return SolverOutput(
+        status=Status.INFEASIBLE,
+        message="current state is infeasible and no plan can fix it: " + "; ".join(forced),
+        backend=backend,
+        backend_version=backend_version,
+    )
