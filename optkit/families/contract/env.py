@@ -151,7 +151,7 @@ class ContractEnv(gym.Env):
             shapes = {(i.n_types, i.dynamic) for i in self.instances}
             if len(shapes) > 1:
                 raise InvalidInputError("instances", f"must share I and periods, got {shapes}")
-            (n, dynamic), = shapes
+            ((n, dynamic),) = shapes
         else:
             if n_types is None:
                 if self.preset not in _FIXED_SIZE:

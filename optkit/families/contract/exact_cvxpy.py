@@ -31,8 +31,7 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from optkit.core.errors import InvalidInputError
-from optkit.core.fields import as_choice
+from optkit.core.fields import Fields, as_choice
 from optkit.core.result import SolverOutput
 from optkit.core.status import Status
 from optkit.core.timing import Deadline
@@ -44,7 +43,6 @@ from optkit.families.contract.evaluate import evaluate
 from optkit.families.contract.instance import ContractDecision, ContractInstance, LogValuation
 
 BACKEND = "cvxpy+clarabel"
-PARAMS = ("model",)
 MODEL_MODES = ("cached", "rebuild", "inline")
 """params["model"]: "cached" (default) re-solves the compiled DPP problem of this shape;
 "rebuild" builds and compiles the same parameterised problem afresh for this call; "inline"
@@ -265,12 +263,10 @@ def clean_efforts(e: np.ndarray, effort_max: float) -> np.ndarray:
 
 
 def _read_params(params: dict[str, Any]) -> str:
-    for k in params:
-        if k not in PARAMS:
-            raise InvalidInputError(
-                f"params.{k}", f"unknown cvxpy parameter (valid: {', '.join(PARAMS)})"
-            )
-    return as_choice(params.get("model", "cached"), "params.model", MODEL_MODES)
+    f = Fields(dict(params), "params")
+    mode = as_choice(f.get("model", "cached"), "params.model", MODEL_MODES)
+    f.finish()  # refuses unknown keys, naming them and the valid ones
+    return mode
 
 
 def solve(

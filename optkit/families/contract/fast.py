@@ -42,8 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from optkit.core.errors import InvalidInputError
-from optkit.core.fields import as_bool
+from optkit.core.fields import Fields, as_bool
 from optkit.core.result import SolverOutput
 from optkit.core.status import Status
 from optkit.core.timing import Deadline
@@ -52,7 +51,6 @@ from optkit.families.contract.evaluate import evaluate_batch
 from optkit.families.contract.instance import ContractDecision, ContractInstance, LogValuation
 
 BACKEND = "numpy-ipm"
-PARAMS = ("canonical", "fallback")
 MAX_ITER = 60
 _STEP = 0.995  # fraction to the boundary
 _GAP_STOP = 1e-8  # certified relative gap at which an item leaves the iteration (accept: 1e-6)
@@ -549,11 +547,9 @@ def solve(
     threads: int = 1,
     params: dict[str, Any] | None = None,
 ) -> SolverOutput:
-    params = params or {}
-    for key in params:
-        if key not in PARAMS:
-            raise InvalidInputError(f"params.{key}", f"unknown fast parameter (valid: {PARAMS})")
-    canonical = as_bool(params.get("canonical", False), "params.canonical")
-    fallback = as_bool(params.get("fallback", True), "params.fallback")
+    f = Fields(dict(params or {}), "params")
+    canonical = as_bool(f.get("canonical", False), "params.canonical")
+    fallback = as_bool(f.get("fallback", True), "params.fallback")
+    f.finish()  # refuses unknown keys, naming them and the valid ones
     (out,), _ = solve_batch([instance], canonical=canonical, fallback=fallback)
     return out

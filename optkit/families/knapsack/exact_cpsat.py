@@ -27,8 +27,7 @@ import numpy as np
 from ortools import __version__ as ortools_version
 from ortools.sat.python import cp_model
 
-from optkit.core.errors import InvalidInputError
-from optkit.core.fields import as_float
+from optkit.core.fields import Fields, as_float
 from optkit.core.result import SolverOutput
 from optkit.core.status import Status
 from optkit.core.timing import Deadline
@@ -37,7 +36,6 @@ from optkit.families.knapsack.instance import KnapsackDecision, KnapsackInstance
 from optkit.families.knapsack.model import MipModel, build
 
 BACKEND = "ortools-cpsat"
-PARAMS = ("objective_scale", "price_scale")
 DEFAULT_OBJECTIVE_SCALE = 1e8
 DEFAULT_PRICE_SCALE = 1e6
 SUBSOLVERS = ("max_lp", "default_lp", "core", "no_lp", "quick_restart", "reduced_costs")
@@ -150,17 +148,15 @@ def solve(
     threads: int = 1,
     params: dict[str, Any] | None = None,
 ) -> SolverOutput:
-    params = dict(params or {})
-    for k in params:
-        if k not in PARAMS:
-            raise InvalidInputError(f"params.{k}", f"unknown cpsat parameter (valid: {PARAMS})")
+    f = Fields(dict(params or {}), "params")
     K = as_float(
-        params.get("objective_scale", DEFAULT_OBJECTIVE_SCALE),
+        f.get("objective_scale", DEFAULT_OBJECTIVE_SCALE),
         "params.objective_scale",
         ge=1,
         le=1e12,
     )
-    P = as_float(params.get("price_scale", DEFAULT_PRICE_SCALE), "params.price_scale", ge=1, le=1e9)
+    P = as_float(f.get("price_scale", DEFAULT_PRICE_SCALE), "params.price_scale", ge=1, le=1e9)
+    f.finish()  # refuses unknown keys, naming them and the valid ones
     t0 = time.perf_counter()
     mip = build(instance)
     S = instance.n_skills
