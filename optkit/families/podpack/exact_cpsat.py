@@ -228,6 +228,29 @@ def plan_certificate(run: TieredRun, report: PodpackEvaluation) -> dict[str, Any
     }
 
 
+def plan_output(
+    instance: PodpackInstance,
+    run: TieredRun,
+    report: PodpackEvaluation,
+    certificate: dict[str, Any],
+    backend: str,
+    version: str,
+) -> SolverOutput:
+    """The result of a tiered run (CP-SAT or MIP): OPTIMAL only when every stage was proved."""
+    return SolverOutput(
+        status=Status.OPTIMAL if run.proved_optimal else Status.TIME_LIMIT,
+        objective=report.objective,
+        decision=PodpackDecision.from_indices(
+            instance, [None if n < 0 else int(n) for n in run.nodes]
+        ),
+        certificate=certificate,
+        build_s=run.build_s,
+        solve_s=run.solve_s,
+        backend=backend,
+        backend_version=version,
+    )
+
+
 def backend_version() -> str:
     import ortools
 
@@ -253,15 +276,4 @@ def solve(
     certificate = plan_certificate(run, report)
     # pods evicted up front from overcommitted nodes to get a feasible start (real dumps)
     certificate["start_evictions"] = int(((start < 0) & (Arrays.of(instance).current >= 0)).sum())
-    return SolverOutput(
-        status=Status.OPTIMAL if run.proved_optimal else Status.TIME_LIMIT,
-        objective=report.objective,
-        decision=PodpackDecision.from_indices(
-            instance, [None if n < 0 else int(n) for n in run.nodes]
-        ),
-        certificate=certificate,
-        build_s=run.build_s,
-        solve_s=run.solve_s,
-        backend=BACKEND,
-        backend_version=backend_version(),
-    )
+    return plan_output(instance, run, report, certificate, BACKEND, backend_version())

@@ -31,9 +31,10 @@ from optkit.families.podpack.exact_cpsat import (
     StageResult,
     TieredRun,
     plan_certificate,
+    plan_output,
     read_params,
 )
-from optkit.families.podpack.instance import PodpackDecision, PodpackInstance
+from optkit.families.podpack.instance import PodpackInstance
 from optkit.families.podpack.tiered import (
     PLACED,
     StageClock,
@@ -197,15 +198,4 @@ def solve(
         )
     certificate = plan_certificate(run, report)
     certificate.pop("first_improvement_s")
-    return SolverOutput(
-        status=Status.OPTIMAL if run.proved_optimal else Status.TIME_LIMIT,
-        objective=report.objective,
-        decision=PodpackDecision.from_indices(
-            instance, [None if n < 0 else int(n) for n in run.nodes]
-        ),
-        certificate=certificate,
-        build_s=run.build_s,
-        solve_s=run.solve_s,
-        backend=BACKEND,
-        backend_version=backend_version(),
-    )
+    return plan_output(instance, run, report, certificate, BACKEND, backend_version())
