@@ -399,8 +399,9 @@ def _ipm(b: _Batch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             )
             fit[:, nx:] = st.z[k, nx:] <= v_k[:, nx:]
             lam_fit = _refit(part, grad[k], lam_k, lam_k > s_k, fit)
-            bound = np.minimum(_dual_bound(part, lam_k), _dual_bound(part, lam_fit))
-            use_fit = _dual_bound(part, lam_fit) <= _dual_bound(part, lam_k)
+            bound_iterate, bound_fit = _dual_bound(part, lam_k), _dual_bound(part, lam_fit)
+            use_fit = bound_fit <= bound_iterate  # both are valid bounds: keep the tighter
+            bound = np.where(use_fit, bound_fit, bound_iterate)
             lam_cert = np.where(use_fit[:, None], lam_fit, lam_k)
             value = _primal_value(part, v_k)
             gap = (bound - value) / np.maximum(np.abs(value), 1.0)
