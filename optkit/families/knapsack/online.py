@@ -12,7 +12,8 @@ true value of the chosen set, from evaluate(), and the composer's own estimate i
 certificate):
   zcl             accept i iff its estimated marginal gain over the current selection, per unit
                   price, is >= ψ(z) = (U·e/L)^z · (L/e), z = share of the budget spent
-                  (Zhou, Chakrabarty & Lukose 2008, the threshold the paper adopts)
+                  (Zhou, Chakrabarty & Lukose 2008, the threshold the paper adopts); U is
+                  capped by the value still to be gained per unit budget (headroom_density)
   greedy_density  test every component, then add the best estimated marginal gain per price
                   while it fits (a semi-online upper reference: it sees every test first)
   retrieval_topk  take components in retrieval order while they fit, no tests (the paper's
@@ -40,7 +41,7 @@ import numpy as np
 from scipy.special import betainc
 
 from optkit.core.errors import InvalidInputError
-from optkit.core.fields import as_float, as_int
+from optkit.core.fields import as_bool, as_float, as_int
 from optkit.core.result import SolverOutput
 from optkit.core.seeding import make_rng
 from optkit.core.status import Status
@@ -96,6 +97,8 @@ class OnlineConfig:
     """zcl: upper bound on the marginal-gain density (None: estimated)"""
     warmup_fraction: float = 0.0
     """zcl: share of the stream tested and rejected to estimate L and U (0: from descriptions)"""
+    headroom_cap: bool = True
+    """zcl: cap an estimated U at the value left per unit budget (False: U stays static)"""
     k: int | None = None
     """retrieval_topk: take at most k components"""
     prior_strength: float = 2.0
@@ -118,6 +121,7 @@ class OnlineConfig:
             warmup_fraction=as_float(
                 p.get("warmup_fraction", 0.0), "params.warmup_fraction", ge=0, lt=1
             ),
+            headroom_cap=as_bool(p.get("headroom_cap", True), "params.headroom_cap"),
             k=opt("k", lambda v: as_int(v, "params.k", ge=0)),
             prior_strength=as_float(p.get("prior_strength", 2.0), "params.prior_strength", ge=0),
         )
@@ -271,7 +275,9 @@ def density_bounds(composer: Composer, order: np.ndarray) -> tuple[float, float,
     standalone density Σ_s w_s q̂_is / c_i over the components priced within budget, and L the
     smallest positive one, with q̂ the description-based prior mean (1 + k·d) / (2 + k),
     k = prior_strength. With a warm-up fraction f the first ⌈f·n⌉ arrivals are tested, rejected,
-    and their posterior-mean densities give L and U instead.
+    and their posterior-mean densities give L and U instead. These are the static bounds:
+    solve_zcl then lowers an estimated U to headroom_density at every arrival (and L to at
+    most U) unless `headroom_cap` is off.
     """
     cfg, inst = composer.config, composer.instance
     warm = math.ceil(cfg.warmup_fraction * len(order))
@@ -288,6 +294,26 @@ def density_bounds(composer: Composer, order: np.ndarray) -> tuple[float, float,
     return min(L, U), U, warm
 
 
+def headroom_density(composer: Composer) -> float:
+    """(F - f̂(X)) / B: the value still to be gained over the selection X, per unit budget.
+
+    F = Σ_s w_s bounds every selection's value (q ≤ 1); f̂(X) is the composer's estimate of its
+    own selection's value. Why zcl caps U by it: ZCL's analysis (Zhou, Chakrabarty & Lukose
+    2008) bounds the optimum by the accepted value plus ψ(z_end)·B, every rejected item having
+    density below ψ(z_end). For a coverage function that step holds with marginal gains
+    (submodularity: an item's gain over the final selection is at most its gain when it
+    arrived), and the optimum is also at most F. So f(OPT) ≤ min(F, f(X) + ψ·B), and once
+    ψ > (F - f(X))/B the second term is vacuous: a higher threshold cannot tighten the bound,
+    it only leaves budget unspent. With marginal gains that shrink as skills get covered, this
+    headroom, not the standalone density of one cheap component, bounds the density of the
+    items that matter. Capping U this way is a re-estimate motivated by the proof; the
+    ln(U/L) + 1 ratio itself is proved for fixed L and U only.
+    """
+    head = float(composer.weights.sum()) - composer.estimated_value()
+    # floored so that ψ stays defined once the estimate has (numerically) used all the headroom
+    return max(head, 1e-12) / composer.instance.budget
+
+
 def solve_zcl(
     instance: KnapsackInstance,
     *,
@@ -299,7 +325,8 @@ def solve_zcl(
 ) -> SolverOutput:
     def body(c: Composer) -> dict[str, Any]:
         order = arrival_order(instance)
-        L, U, warm = density_bounds(c, order)
+        L0, U0, warm = density_bounds(c, order)
+        L, U = L0, U0
         for i in order[warm:]:
             i = int(i)
             if not c.admissible(i):
@@ -307,11 +334,14 @@ def solve_zcl(
             c.test(i)
             if not c.admissible(i):  # the trials' cost may have used the room
                 continue
+            if c.config.headroom_cap and c.config.U is None:  # a given U is the user's: fixed
+                U = min(U0, headroom_density(c))
+                L = min(L0, U)
             z = min(max(c.spent / instance.budget, 0.0), 1.0)
             gain = c.gain(i)
             if gain > 0 and gain / instance.prices[i] >= psi(z, L, U):
                 c.accept(i)
-        return {"L": L, "U": U, "warmup": warm}
+        return {"L": L0, "U": U0, "U_end": U, "L_end": L, "warmup": warm}
 
     return _run(instance, seed, params, "zcl", tester, body)
 

@@ -12,9 +12,13 @@ import optkit
 from optkit.core.errors import InvalidInputError
 from optkit.core.status import Guarantee, Status
 from optkit.core.timing import Deadline
+from optkit.families.knapsack.instance import KnapsackInstance
 from optkit.families.knapsack.online import (
     GRID,
     BernoulliTester,
+    Composer,
+    OnlineConfig,
+    headroom_density,
     hindsight_ratio,
     psi,
     solve_zcl,
@@ -105,8 +109,6 @@ def test_expected_gain_matches_a_closed_form():
     """Nothing chosen: the gain of a Beta(a, b) server is its mean w·a/(a+b) (∫(1-F) = E[Q]).
     The composer's grid integral must reproduce it to the trapezoid rule's accuracy."""
     inst = optkit.load(EXAMPLE_PATH)
-    from optkit.families.knapsack.online import Composer, OnlineConfig
-
     c = Composer(inst, BernoulliTester(inst, 0), OnlineConfig())
     i = inst.component_names.index("coder")
     mean = c.alpha[i, 1] / (c.alpha[i, 1] + c.beta[i, 1])
@@ -114,6 +116,86 @@ def test_expected_gain_matches_a_closed_form():
     c.accept(i)
     assert c.gain(i) < inst.weights[1] * mean  # a second copy of a belief adds less
     assert GRID[0] == 0.0 and GRID[-1] == 1.0
+
+
+def test_headroom_density_is_the_value_left_per_unit_budget():
+    """Example: Σw = 4, B = 7. Nothing chosen: 4/7. After the coder, the estimate of the selection
+    is the coder's belief mean on `code` (weight 1), and the headroom shrinks by that over B."""
+    inst = optkit.load(EXAMPLE_PATH)
+    c = Composer(inst, BernoulliTester(inst, 0), OnlineConfig())
+    assert math.isclose(headroom_density(c), 4.0 / 7.0)
+    i = inst.component_names.index("coder")
+    mean = c.alpha[i, 1] / (c.alpha[i, 1] + c.beta[i, 1])
+    c.accept(i)
+    assert math.isclose(headroom_density(c), (4.0 - mean) / 7.0, abs_tol=1e-4)
+
+
+def _one_skill_instance() -> KnapsackInstance:
+    def comp(name, price, d, q):
+        return {
+            "name": name,
+            "price": price,
+            "quality": {"task": q},
+            "description_score": {"task": d},
+        }
+
+    return KnapsackInstance.from_dict(
+        {
+            "family": "knapsack",
+            "schema_version": 1,
+            "skills": [{"name": "task", "weight": 1.0}],
+            "components": [
+                comp("tiny", 1.0, 1.0, 0.8),
+                comp("backup", 10.0, 0.9, 0.95),
+                comp("dud", 20.0, 0.0, 0.1),
+            ],
+            "conflicts": [],
+            "requires": [],
+            "budget": 40.0,
+            "objective": "weighted",
+        }
+    )
+
+
+class AllPassTester:
+    """Every trial succeeds, except the dud's."""
+
+    def run(self, component, skills, trials):
+        return {s: 0 if component == "dud" else trials for s in skills}
+
+
+def test_zcl_caps_u_by_the_headroom_and_buys_a_second_server():
+    """One skill (w = 1), B = 40, prior strength 2. Standalone prior densities: tiny
+    (1 + 2)/4 / 1 = 0.75 = U, dud 0.25/20 = 0.0125 = L. tiny arrives first and passes 5/5:
+    Beta(8, 1), f̂ = 8/9, z = 1/40. backup passes 5/5, Beta(7.8, 1.2); its expected gain over
+    tiny is 0.0446, density 0.00446. The static threshold ψ(1/40; 0.0125, 0.75) = 0.00522 rejects
+    it; with U capped at the headroom (1 - 8/9)/40 = 0.00278 (and L <= U), ψ = 0.00278·e^(z-1)
+    = 0.00105 accepts it, and the true value rises from 0.8 to 0.95. A U given in params stays
+    fixed (the old, static rule)."""
+    inst = _one_skill_instance()
+    out = solve_zcl(inst, deadline=Deadline(None), tester=AllPassTester())
+    cert = out.certificate
+    assert math.isclose(cert["U"], 0.75) and math.isclose(cert["L"], 0.0125)
+    assert out.decision.chosen == ("tiny", "backup")
+    assert math.isclose(out.objective, 0.95)
+    assert cert["U_end"] < 0.003 and cert["L_end"] <= cert["U_end"]
+
+    static = solve_zcl(
+        inst, deadline=Deadline(None), tester=AllPassTester(), params={"L": 0.0125, "U": 0.75}
+    )
+    assert static.decision.chosen == ("tiny",)
+    assert static.certificate["U_end"] == 0.75 and math.isclose(static.objective, 0.8)
+
+
+def test_zcl_spends_most_of_a_generous_budget():
+    """multi_agent gives 3x the budget the hindsight optimum needs. Before the headroom cap zcl
+    stopped at about a third of it (U from one cheap, dense component); now the threshold
+    follows the value left and it spends most of it on the first three seeds."""
+    for seed in range(3):
+        inst = optkit.generate("knapsack", "multi_agent", seed=seed)
+        res = optkit.solve(inst, "zcl", seed=seed)
+        assert res.certificate["component_cost"] > 0.5 * inst.budget
+        assert res.certificate["U_end"] < res.certificate["U"]
 
 
 def test_hindsight_ratio_uses_success_probability_for_all_skills():
@@ -142,6 +224,9 @@ def test_unknown_online_params_are_refused():
     with pytest.raises(InvalidInputError) as info:
         optkit.solve(inst, "zcl", params={"tests_per_component": -1})
     assert info.value.field == "params.tests_per_component"
+    with pytest.raises(InvalidInputError) as info:
+        optkit.solve(inst, "zcl", params={"headroom_cap": "False"})  # a string is not a bool
+    assert info.value.field == "params.headroom_cap"
 
 
 def test_compare_with_hindsight_on_the_example():
