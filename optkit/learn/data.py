@@ -10,12 +10,10 @@ Contract adapter (the inverse of the env's action maps, optkit/families/contract
   raw        the inverse affine map: a = 2 (x - lo)/(hi - lo) - 1 per entry, with the env's
              ranges (every canonical optimum lies inside them, so nothing is clipped);
   projected  the target efforts whose projection is the optimum -- the optimal efforts
-             themselves: a1 = 2 e1/e_max - 1, and per history i the cumulative increments
-             inverted, a_ij = 2 I (e2_ij - e2_i,j-1)/e_max - 1 (e2_i,-1 = 0).
-The projected map bounds each period-2 increment by e_max / I, so an optimal row with a larger
-step (most `default` instances: the first period-2 effort usually exceeds e_max/3) is not in its
-range; its action is clipped to the box and `BCData.clipped` counts those rows. This is a
-property of the env's documented map, measured in docs/edmsac.md, not of this reader.
+             themselves, through the env's `effort_action`: a1 = 2 e1/e_max - 1 and per
+             history i each step as a share of the remaining headroom,
+             a_ij = 2 (e2_ij - e2_i,j-1)/(e_max - e2_i,j-1) - 1. The map is onto, so an optimal
+             menu is clipped only by float rounding at the box's faces (`BCData.clipped`).
 
 Oracle data reaches the learner only through this module; it never travels through the env's
 info dict.
@@ -40,18 +38,11 @@ REQUIRED_COLUMNS = ("id", "family", "status", "instance", "decision")
 def contract_action(inst: Any, decision: Any, action_map: str) -> np.ndarray:
     """The point of [-1, 1]^d that the contract env's `action_map` sends to `decision` (before
     clipping: entries outside the box mean the map cannot reach the decision exactly)."""
-    n, E = inst.n_types, inst.effort_max
     if action_map == "projected":
-        parts = [2.0 * decision.effort1 / E - 1.0]
-        if inst.dynamic:
-            e2 = decision.effort2
-            steps = np.diff(np.concatenate([np.zeros((n, 1)), e2], axis=1), axis=1)
-            parts.append((2.0 * n * steps / E - 1.0).ravel())
-        return np.concatenate(parts)
-    if action_map == "headroom":  # the experimental map of optkit/learn/headroom.py
-        from optkit.learn.headroom import headroom_action
+        from optkit.families.contract.env import effort_action
 
-        return headroom_action(inst, decision)
+        return effort_action(inst, decision)
+    E = inst.effort_max
     if action_map == "raw":
         money = inst.phi[0] * E
         delta = inst.discount if inst.dynamic else 0.0
@@ -64,9 +55,7 @@ def contract_action(inst: Any, decision: Any, action_map: str) -> np.ndarray:
                 2.0 * decision.reward2.ravel() / money - 1,
             ]
         return np.concatenate(parts)
-    raise InvalidInputError(
-        "action_map", f"must be 'raw', 'projected' or 'headroom', got {action_map!r}"
-    )
+    raise InvalidInputError("action_map", f"must be 'raw' or 'projected', got {action_map!r}")
 
 
 @dataclass(frozen=True)

@@ -260,10 +260,10 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for action_map in args.random:
         env_kwargs = {"action_map": action_map}
-        act_dim = make_env("optkit/Contract-v0", env_kwargs, "contract").action_space.shape[0]
+        act_dim = make_env("optkit/Contract-v1", env_kwargs, "contract").action_space.shape[0]
         r = heldout_report(
             RandomPolicy(act_dim, 0),
-            "optkit/Contract-v0",
+            "optkit/Contract-v1",
             env_kwargs,
             "contract",
             "default",

@@ -101,15 +101,19 @@ def plot_curves(runs: list[dict[str, Any]], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    colours: dict[str, Any] = {}
     for r in runs:
         # an infeasible menu can beat the optimum: its "gap" is not a gap (raw map, tables only)
         if not r["curve"] or float(r["curve"][-1]["val_infeasible"]) > 0.01:
             continue
+        group = r["label"].rsplit(" s", 1)[0]  # one colour per algorithm/map/ϱ, a line per seed
+        first = group not in colours
+        colours.setdefault(group, f"C{len(colours) % 10}")
         wall = [float(x["wall_s"]) for x in r["curve"]]
         gap = [100 * float(x["val_gap"]) for x in r["curve"]]
         ups = [int(x["actor_updates"]) for x in r["curve"]]
-        axes[0].plot(wall, gap, marker=".", label=r["label"])
-        axes[1].plot(ups, gap, marker=".", label=r["label"])
+        for ax, x in ((axes[0], wall), (axes[1], ups)):
+            ax.plot(x, gap, color=colours[group], lw=0.9, alpha=0.8, label=group if first else None)
     for ax, xl in zip(
         axes, ("training wall time (s, shared 2-core host)", "actor updates"), strict=True
     ):
@@ -118,9 +122,10 @@ def plot_curves(runs: list[dict[str, Any]], path: Path) -> None:
         ax.set_yscale("log")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=7)
+    n_val = {r["meta"]["config"].get("val_instances") for r in runs}
     fig.suptitle(
-        "contract `default`, I = 3: validation gap (64 instances) during training "
-        "(feasible maps only)"
+        f"contract `default`, I = 3: validation gap ({'/'.join(map(str, sorted(n_val)))} "
+        "instances) during training, one line per seed (feasible maps only)"
     )
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -168,6 +168,11 @@ def _rl_schedule(algo: str, cfg: TrainConfig) -> tuple[int, int]:
     return iters, max(0, iters - first) * cfg.updates_per_iter
 
 
+def _cosine(start: float, end: float, step: int, total: int) -> float:
+    """Cosine annealing from start (step 0) to end (step total)."""
+    return end + 0.5 * (start - end) * (1.0 + math.cos(math.pi * min(step, total) / max(total, 1)))
+
+
 def _mean_metrics(history: list[dict[str, float]]) -> dict[str, float]:
     keys = {k for m in history for k in m}
     return {k: float(np.mean([m[k] for m in history if k in m])) for k in keys}
@@ -351,6 +356,7 @@ def train(
     history: list[dict[str, float]] = []
     while bc is not None and bc_done < bc_updates:
         idx = bc_rng.integers(0, len(bc), cfg.bc_batch_size)
+        agent.set_actor_lr(_cosine(cfg.actor_lr, cfg.bc_lr_end, bc_done, bc_updates))
         metrics = agent.bc_step(bc.obs[idx], bc.act[idx])
         bc_done += 1
         _finite(metrics, f"behaviour-cloning update {bc_done}")
@@ -379,6 +385,9 @@ def train(
             actions = explore_rng.uniform(-1.0, 1.0, (cfg.n_envs, act_dim)).astype(np.float32)
         else:
             actions = agent.act(obs, stochastic=True)
+        leads = np.arange(0, cfg.n_envs, cfg.samples_per_instance)
+        if cfg.greedy_baseline:
+            actions[leads] = agent.act(obs[leads], stochastic=False)
         next_obs = np.zeros_like(obs)
         rew, done = np.zeros(cfg.n_envs, np.float32), np.zeros(cfg.n_envs, np.float32)
         ok = np.ones(cfg.n_envs, bool)
@@ -393,8 +402,14 @@ def train(
                 r = r / reference(env.instance)
             next_obs[k], rew[k], done[k] = o2, r, float(term)
             needs_reset[k] = bool(term or trunc)
+        rewards.extend(rew[ok].tolist())  # the curve's train_reward: before any baseline
+        if cfg.greedy_baseline:  # rewards relative to the group's greedy episode
+            group = np.repeat(leads, cfg.samples_per_instance)
+            if not done[ok].all():
+                raise InvalidInputError("greedy_baseline", "needs one-step episodes")
+            ok &= ok[group]  # no baseline, no advantage
+            rew = rew - rew[group]
         buffer.add(obs[ok], actions[ok], rew[ok], next_obs[ok], done[ok])
-        rewards.extend(rew[ok].tolist())
         obs = np.where(np.array(needs_reset)[:, None], obs, next_obs).astype(np.float32)
         env_steps += cfg.n_envs
         iteration += 1

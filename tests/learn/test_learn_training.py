@@ -121,3 +121,38 @@ def test_several_actions_per_instance_share_the_state(tmp_path: Path):
     assert not np.array_equal(obs[0], obs[2]) and not np.array_equal(act[0::2], act[1::2])
     with pytest.raises(Exception, match="samples_per_instance"):
         tiny_config("edmsac", None, samples_per_instance=3)  # must divide n_envs = 4
+
+
+def test_greedy_baseline_stores_advantages_over_the_greedy_episode(tmp_path: Path):
+    """With greedy_baseline the first env of each group takes the deterministic action, and
+    every stored reward is the episode's normalised reward minus that one's. One iteration and
+    no update, so the trained actor is the one that collected; the instances are redrawn from
+    the env seeds train() uses."""
+    from optkit.core.seeding import spawn_seeds
+    from optkit.learn.data import contract_reward_reference
+
+    cfg = tiny_config(
+        "edmsac", None, samples_per_instance=2, greedy_baseline=True, total_env_steps=4,
+        learning_starts=100,
+    )  # fmt: skip
+    run = train("edmsac", cfg, tmp_path / "run")
+    replay = torch.load(tmp_path / "run" / "state.pt", weights_only=True)["replay"]
+    obs, act, rew = (replay[k].numpy()[:4] for k in ("obs", "act", "rew"))
+    assert np.array_equal(act[0::2], run.agent.act(obs[0::2], stochastic=False))
+    env_seed = spawn_seeds(cfg.seed, 6)[2]
+    for lead in (0, 2):
+        env = ContractEnv()
+        env.reset(seed=env_seed + lead)
+        inst = env.instance
+        scale = contract_reward_reference(inst)
+
+        def reward(a, env=env, inst=inst, scale=scale):
+            env.reset(options={"instance": inst})
+            return env.step(a)[1] / scale
+
+        assert rew[lead] == 0.0
+        expected = reward(act[lead + 1]) - reward(act[lead])
+        assert rew[lead + 1] == pytest.approx(expected, rel=1e-5, abs=1e-7)
+        assert expected != 0.0
+    with pytest.raises(Exception, match="greedy_baseline"):
+        tiny_config("edmsac", None, greedy_baseline=True)  # samples_per_instance = 1

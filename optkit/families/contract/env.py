@@ -1,7 +1,7 @@
 """Gymnasium environment for learning contract menus (spec/contract.md, "Environment for learners").
 
-Registered as ``optkit/Contract-v0``. One-step episodes: `reset` draws an instance, `step` takes a
-whole menu and ends the episode.
+Registered as ``optkit/Contract-v1`` (v0 had the capped `projected` map described below).
+One-step episodes: `reset` draws an instance, `step` takes a whole menu and ends the episode.
 
 Observation (float32 in [0, 1], fixed length for a given I; `dynamic` = periods 2), in order:
     phi_norm   (I,)  s(φ_i · e_max / G(e_max)): cost of the maximal effort over its value
@@ -20,10 +20,14 @@ Action: a box [-1, 1]^d. Two maps from the box to a menu:
       e = (a + 1)/2 · e_max; R2 in [0, φ_1 e_max]; R1 in [lo, (1 + δ) φ_1 e_max] with
       lo = -δ φ_1 e_max under interim IR without limited liability, else 0. These ranges hold
       every canonical optimal menu (rents are at most (φ_1 - φ_j) e_max per period).
-  ``projected`` (feasible by construction), d = I (+ I² dynamic): target efforts
-      ê1 = (a + 1)/2 · e_max and, per history i, ê2_ij = e_max · Σ_{k<=j} (a_ik + 1)/2 / I
-      (cumulative non-negative increments: each row nondecreasing, as IC2 requires); the
-      pre-built HiGHS LP of projection.py returns the IC/IR menu closest to ê in L1.
+  ``projected`` (feasible by construction), d = I (+ I² dynamic): with u = (a + 1)/2 in [0, 1],
+      target efforts ê1 = u1 · e_max and, per history i, each period-2 step a share of the
+      remaining headroom, ê2_ij = ê2_i,j-1 + u_ij · (e_max - ê2_i,j-1), ê2_i,-1 = 0 (cumulative
+      non-negative increments: each row nondecreasing, as IC2 requires); the pre-built HiGHS LP
+      of projection.py returns the IC/IR menu closest to ê in L1. The map is onto the
+      nondecreasing rows of [0, e_max], so every optimal menu has an action (`effort_action`
+      inverts it). v0 summed increments capped at e_max / I each, which left 91% of preset
+      `default`'s optimal menus out of reach (docs/edmsac.md).
 Reward (float64 evaluation):
   raw        profit − λ · total violation (evaluate()'s sum of every IC/IR/bound violation;
              λ = `penalty`, default 100 per unit of money or effort)
@@ -51,7 +55,7 @@ from optkit.families.contract.instance import ContractDecision, ContractInstance
 from optkit.families.contract.projection import ProjectedMap
 
 ACTION_MAPS = ("raw", "projected")
-ENV_ID = "optkit/Contract-v0"
+ENV_ID = "optkit/Contract-v1"
 _FIXED_SIZE = {"default": 3, "interim": 3, "power": 3}  # presets whose I does not vary
 
 
@@ -96,12 +100,31 @@ def raw_menu(inst: ContractInstance, action: np.ndarray) -> ContractDecision:
 def target_efforts(inst: ContractInstance, action: np.ndarray) -> np.ndarray:
     """The `projected` map's targets ê (Layout effort order), each e2 row nondecreasing."""
     n, E = inst.n_types, inst.effort_max
-    a = (np.clip(np.asarray(action, dtype=float), -1.0, 1.0) + 1.0) / 2.0
-    e1 = a[:n] * E
+    u = (np.clip(np.asarray(action, dtype=float), -1.0, 1.0) + 1.0) / 2.0
+    e1 = u[:n] * E
     if not inst.dynamic:
         return e1
-    e2 = E * np.cumsum(a[n:].reshape(n, n), axis=1) / n
+    e2 = np.empty((n, n))
+    prev = np.zeros(n)
+    for j, share in enumerate(u[n:].reshape(n, n).T):  # column j: step j of every history
+        prev = prev + share * (E - prev)
+        e2[:, j] = prev
     return np.concatenate([e1, e2.ravel()])
+
+
+def effort_action(inst: ContractInstance, decision: ContractDecision) -> np.ndarray:
+    """The inverse of `target_efforts`: the action whose targets are the decision's efforts,
+    u_ij = (e2_ij - e2_i,j-1) / (e_max - e2_i,j-1) (0 once a row has reached e_max). Unclipped:
+    entries outside [-1, 1] mean the efforts are not a nondecreasing row in [0, e_max]."""
+    n, E = inst.n_types, inst.effort_max
+    parts = [2.0 * np.asarray(decision.effort1, dtype=float) / E - 1.0]
+    if inst.dynamic:
+        e2 = np.asarray(decision.effort2, dtype=float)
+        prev = np.concatenate([np.zeros((n, 1)), np.minimum(e2[:, :-1], E)], axis=1)
+        room = E - prev
+        share = np.divide(e2 - prev, room, out=np.zeros_like(e2), where=room > 1e-12 * E)
+        parts.append((2.0 * share - 1.0).ravel())
+    return np.concatenate(parts)
 
 
 def oracle_gap(inst: ContractInstance, objective: float) -> dict[str, Any]:

@@ -190,3 +190,13 @@ def test_projection_recovers_when_the_first_simplex_gives_up():
     pm(target_efforts(inst, np.zeros(12)))
     again = pm(target_efforts(inst, action)).decision
     np.testing.assert_array_equal(first.effort2, again.effort2)
+
+
+def test_version_0_is_refused_with_the_pointer_to_v1():
+    """v0's `projected` map capped period-2 steps at e_max / I; its id must not silently give
+    v1's different map."""
+    assert ENV_ID == "optkit/Contract-v1"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with pytest.raises(gym.error.DeprecatedEnv, match="Contract-v1"):
+            gym.make("optkit/Contract-v0")
