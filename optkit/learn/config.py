@@ -123,7 +123,8 @@ class TrainConfig:
     """Iterations between validation points of the learning curve (and checkpoints)."""
     select_best: bool = True
     """Publish the actor of the best validation point -- least infeasible share above 1%, then
-    least gap (validation seeds are disjoint from held-out ones); False: the last actor."""
+    (while above it) least median violation, then least gap (validation seeds are disjoint from
+    held-out ones); False: the last actor."""
     max_minutes: float | None = None
     """Stop (with a final checkpoint) after this much wall time; None: run the whole budget."""
 

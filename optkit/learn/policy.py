@@ -117,6 +117,30 @@ def instance_shape(family: str, instance: Any) -> dict[str, int]:
     return {}
 
 
+def instance_regime(family: str, instance: Any) -> dict[str, str]:
+    """What the training preset holds fixed and the observation only flags (contract: the IR
+    notion, limited liability, the valuation's form). A policy trained on one regime is not
+    refused on another, but its answer is flagged: it never saw such states."""
+    if family == "contract":
+        return {
+            "ir": str(instance.ir),
+            "limited_liability": str(bool(instance.limited_liability)),
+            "valuation": type(instance.valuation).__name__,
+        }
+    return {}
+
+
+def regime_mismatch(loaded: LoadedPolicy, instance: Any) -> dict[str, tuple[str, str]]:
+    """{field: (trained, got)} where the instance leaves the checkpoint's training preset."""
+    from optkit.core import api
+
+    env_meta = loaded.meta["env"]
+    family = env_meta["family"]
+    trained = instance_regime(family, api.generate(family, preset=env_meta["preset"], seed=0))
+    got = instance_regime(family, instance)
+    return {k: (trained[k], got[k]) for k in trained if got.get(k) != trained[k]}
+
+
 def act_on_instance(loaded: LoadedPolicy, instance: Any) -> tuple[Any, dict[str, Any]]:
     """The policy's decision on one instance through its env's action map, and the env's info."""
     from optkit.learn.evaluate import make_env
@@ -164,16 +188,26 @@ def solve_checkpoint(
     decision, info = act_on_instance(loaded, instance)
     solve_s = time.perf_counter() - t1
     feasible = float(info.get("max_violation", 0.0)) <= INFEASIBLE_VIOLATION
+    flags, notes = [], []
+    if not feasible:
+        flags.append("learned_decision_infeasible")
+        notes.append(f"learned menu violates a constraint by {info['max_violation']:.2e}")
+    outside = regime_mismatch(loaded, instance)
+    if outside:
+        flags.append("outside_training_regime")
+        preset = loaded.meta["env"]["preset"]
+        notes.append(
+            f"trained on preset {preset!r}; this instance differs in "
+            + ", ".join(f"{k} ({got}, trained {want})" for k, (want, got) in outside.items())
+        )
     return SolverOutput(
         status=Status.FEASIBLE if feasible else Status.ERROR,
         objective=float(info["objective"]),
         decision=decision,
         build_s=build_s,
         solve_s=solve_s,
-        flags=() if feasible else ("learned_decision_infeasible",),
-        message=""
-        if feasible
-        else f"learned menu violates a constraint by {info['max_violation']:.2e}",
+        flags=tuple(flags),
+        message="; ".join(notes),
         backend="torch",
         backend_version=str(torch.__version__),
     )

@@ -338,9 +338,12 @@ def train(
             **extra,
         }
         rows.append(row)
-        # lexicographic: infeasible share above the 1% the raw-map target allows, then the gap
-        # (an infeasible menu can beat the optimum, so the gap alone would reward violations)
-        key = [max(0.0, stats["infeasible_share"] - 0.01), stats["mean_gap"]]
+        # lexicographic: infeasible share above the 1% the raw-map target allows, then -- while
+        # above it -- the median violation, then the gap. An infeasible menu can beat the
+        # optimum, so among mostly infeasible points the gap would reward the worst promises.
+        excess = max(0.0, stats["infeasible_share"] - 0.01)
+        median_violation = float(np.median(roll.max_violation)) if excess > 0 else 0.0
+        key = [excess, median_violation, stats["mean_gap"]]
         if best.get("key") is None or key < best["key"]:
             best["key"], best["val_gap"], best["row"] = key, stats["mean_gap"], len(rows) - 1
             best["actor"] = {k: v.detach().clone() for k, v in agent.actor.state_dict().items()}

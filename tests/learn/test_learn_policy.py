@@ -40,6 +40,19 @@ def test_learned_solver_gives_a_feasible_menu(tiny_checkpoint: Path):
     assert res.objective <= optimum * (1 + 1e-6)  # a learned menu never beats the optimum
 
 
+def test_an_instance_outside_the_training_regime_is_flagged(tiny_checkpoint: Path):
+    """Trained on `default` (per-period IR, log valuation): an interim-IR instance of the same
+    size still gets a (feasible) menu, flagged and explained; a `default` one is not flagged."""
+    ckpt = {"checkpoint": str(tiny_checkpoint)}
+    interim = optkit.generate("contract", preset="interim", seed=2)
+    res = optkit.solve(interim, "edmsac", params=ckpt)
+    assert res.status is Status.FEASIBLE and "outside_training_regime" in res.flags
+    assert "trained on preset 'default'" in res.message and "ir (interim" in res.message
+    default = optkit.generate("contract", preset="default", seed=2)
+    home = optkit.solve(default, "edmsac", params=ckpt)
+    assert home.flags == () and home.message == ""
+
+
 def test_wrong_instance_size_is_refused_clearly(tiny_checkpoint: Path):
     inst = optkit.generate("contract", preset="default", seed=1, n_types=4)
     with pytest.raises(InvalidInputError) as info:
