@@ -281,3 +281,29 @@ def test_export_first_stage_solves_to_the_first_component(tmp_path, run_cli, fmt
     first = api.solve(inst, "cpsat").objective[0]
     assert h.getInfo().objective_function_value == pytest.approx(first)
     assert not list(tmp_path.glob("optkit-export-*"))
+
+
+class _FrozenDeadline:
+    """A deadline whose clock does not move (StageClock's arithmetic without timing noise)."""
+
+    def __init__(self, remaining_s):
+        self._remaining = remaining_s
+
+    def remaining_s(self):
+        return self._remaining
+
+
+def test_stage_budgets_keep_the_stop_reserve_back():
+    """1 s left, 4 stages: 60 ms reserved for the solver's stop latency and the plan's
+    assembly; half of the rest (0.47 s) guaranteed to the stages, 0.1175 s each. The first stage
+    may use all but the reserve and the three later stages' minimum; a 10 s window reserves 3%."""
+    from optkit.families.podpack.tiered import StageClock, stop_reserve
+
+    clock = StageClock(_FrozenDeadline(1.0), 4)
+    assert clock.reserve_s == pytest.approx(0.06)
+    assert clock.guaranteed_s == pytest.approx(0.5 * 0.94 / 4)
+    assert clock.budget(3) == pytest.approx(0.94 - 3 * 0.1175)
+    assert clock.budget(0) == pytest.approx(0.94)
+    assert stop_reserve(10.0) == pytest.approx(0.3) and stop_reserve(100.0) == 0.5
+    assert StageClock(_FrozenDeadline(0.03), 2).budget(0) == 0.0  # less than the reserve left
+    assert StageClock(_FrozenDeadline(None), 2).budget(1) is None
