@@ -71,7 +71,7 @@ class TrainConfig:
     takes the deterministic action and the group's rewards are stored minus its reward, so the
     critics learn the advantage over the current greedy policy (a greedy-rollout baseline, Kool
     et al., ICLR 2019). A state-only shift leaves ∇_a Q unchanged but removes the cross-instance
-    spread of returns, ~100x the within-instance differences RL has to resolve."""
+    spread of returns, far larger than the within-instance differences RL has to resolve."""
     updates_per_iter: int = 8
     """Gradient updates per iteration (update-to-data ratio = this / n_envs)."""
     learning_starts: int = 512
