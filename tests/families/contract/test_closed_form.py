@@ -145,8 +145,15 @@ def boundary_case(k: int) -> tuple[ContractInstance, str]:
             p_lh = rng.uniform(0.05, 0.9) if kind == "h_ir" else rng.uniform(0.5, 0.95)
             p_hh = rng.uniform(p_lh, 1.0)
             nu_l = rng.uniform(0.2, 0.8) if kind == "h_ir" else rng.uniform(0.05, 0.5)
-            inst = gen("default", seed, n_types=2, ir=ir, limited_liability=kind == "liability",
-                       transition=[[1 - p_lh, p_lh], [1 - p_hh, p_hh]], prior=[nu_l, 1 - nu_l])
+            inst = gen(
+                "default",
+                seed,
+                n_types=2,
+                ir=ir,
+                limited_liability=kind == "liability",
+                transition=[[1 - p_lh, p_lh], [1 - p_hh, p_hh]],
+                prior=[nu_l, 1 - nu_l],
+            )
             # every term is affine in δ: find where the condition crosses zero
             at = lambda dl, inst=inst: _two_type_terms(dataclasses.replace(inst, discount=dl))  # noqa: E731
             f = (lambda t: t["u1_h"]) if kind == "h_ir" else (lambda t: min(t["r1_l"], t["r1_h"]))
