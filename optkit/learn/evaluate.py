@@ -258,12 +258,14 @@ def main(argv: list[str] | None = None) -> None:
         "| batch-1024 µs/decision | actor+projection ms |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
+    from optkit.families.contract.env import ENV_ID
+
     for action_map in args.random:
         env_kwargs = {"action_map": action_map}
-        act_dim = make_env("optkit/Contract-v1", env_kwargs, "contract").action_space.shape[0]
+        act_dim = make_env(ENV_ID, env_kwargs, "contract").action_space.shape[0]
         r = heldout_report(
             RandomPolicy(act_dim, 0),
-            "optkit/Contract-v1",
+            ENV_ID,
             env_kwargs,
             "contract",
             "default",

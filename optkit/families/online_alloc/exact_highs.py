@@ -192,6 +192,17 @@ def decision_from_x(
     )
 
 
+def _no_solution(sol, solve_s: float) -> SolverOutput:
+    """HiGHS returned no point (infeasible, time limit without incumbent, error): its status."""
+    return SolverOutput(
+        status=sol.status,
+        message=sol.message,
+        solve_s=solve_s,
+        backend="highspy",
+        backend_version=sol.backend_version,
+    )
+
+
 def hindsight_lp(
     instance: OnlineAllocInstance, deadline: Deadline, seed: int, threads: int, params: dict
 ) -> SolverOutput:
@@ -210,13 +221,7 @@ def hindsight_lp(
     )
     solve_s = time.perf_counter() - t0
     if sol.x is None:
-        return SolverOutput(
-            status=sol.status,
-            message=sol.message,
-            solve_s=solve_s,
-            backend="highspy",
-            backend_version=sol.backend_version,
-        )
+        return _no_solution(sol, solve_s)
     decision = decision_from_x(sol.x, duals=sol.duals)
     bound = sol.objective if sol.status is Status.OPTIMAL else None
     return SolverOutput(
@@ -256,13 +261,7 @@ def hindsight_mip(
     )
     solve_s = time.perf_counter() - t0
     if sol.x is None:
-        return SolverOutput(
-            status=sol.status,
-            message=sol.message,
-            solve_s=solve_s,
-            backend="highspy",
-            backend_version=sol.backend_version,
-        )
+        return _no_solution(sol, solve_s)
     x = np.round(sol.x)  # integral up to HiGHS's 1e-9 integrality tolerance
     decision = decision_from_x(x)
     objective = float((instance.rewards * x).sum())
