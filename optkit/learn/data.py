@@ -8,7 +8,8 @@ pyarrow, never optkit.bench (learn does not import bench).
 
 Contract adapter (the inverse of the env's action maps, optkit/families/contract/env.py):
   raw        the inverse affine map: a = 2 (x - lo)/(hi - lo) - 1 per entry, with the env's
-             ranges (every canonical optimum lies inside them, so nothing is clipped);
+             `raw_ranges` (they hold every canonical optimum of the warm-start data; a row
+             outside is clipped and counted);
   projected  the target efforts whose projection is the optimum -- the optimal efforts
              themselves, through the env's `effort_action`: a1 = 2 e1/e_max - 1 and per
              history i each step as a share of the remaining headroom,
@@ -32,6 +33,9 @@ import numpy as np
 from optkit.core.errors import InvalidInputError
 
 CLIP_TOL = 1e-9
+MANIFEST_NAME = "_optkit_baseline.json"
+"""The config file `optkit baseline` writes beside its Parquet parts (solver and params); the
+same name as optkit.bench.dataset.MANIFEST_NAME, which learn may not import (layers)."""
 REQUIRED_COLUMNS = ("id", "family", "status", "instance", "decision")
 
 
@@ -42,19 +46,10 @@ def contract_action(inst: Any, decision: Any, action_map: str) -> np.ndarray:
         from optkit.families.contract.env import effort_action
 
         return effort_action(inst, decision)
-    E = inst.effort_max
     if action_map == "raw":
-        money = inst.phi[0] * E
-        delta = inst.discount if inst.dynamic else 0.0
-        lo1 = -delta * money if (inst.ir == "interim" and not inst.limited_liability) else 0.0
-        hi1 = (1.0 + delta) * money
-        parts = [2.0 * decision.effort1 / E - 1.0, 2.0 * (decision.reward1 - lo1) / (hi1 - lo1) - 1]
-        if inst.dynamic:
-            parts += [
-                2.0 * decision.effort2.ravel() / E - 1.0,
-                2.0 * decision.reward2.ravel() / money - 1,
-            ]
-        return np.concatenate(parts)
+        from optkit.families.contract.env import raw_action
+
+        return raw_action(inst, decision)
     raise InvalidInputError("action_map", f"must be 'raw' or 'projected', got {action_map!r}")
 
 
@@ -67,6 +62,9 @@ class FamilyAdapter:
     observe: Callable[[Any], np.ndarray]
     to_action: Callable[[Any, Any, str], np.ndarray]
     default_action_map: str
+    check_source: Callable[[dict[str, Any], str], str | None] | None = None
+    """Given the data set's `optkit baseline` config and the action map, why the rows cannot
+    serve as cloning targets for that map (None: they can)."""
     reward_reference: Callable[[Any], float] | None = None
     """A positive per-instance scale computable without the oracle; the learner divides rewards
     by it (`normalize_reward`). One-step episodes on a fixed instance: the best action of each
@@ -83,6 +81,23 @@ def contract_reward_reference(inst: Any) -> float:
     return max(float(evaluate(inst, first_best_menu(inst)).objective), 1e-9)
 
 
+def contract_check_source(config: dict[str, Any], action_map: str) -> str | None:
+    """The raw map clones rewards as well as efforts, and only canonical rewards lie in its ranges
+    (env.raw_ranges): `cvxpy` writes canonical menus, `fast` only with canonical=true. Its
+    default rewards are optimal too but move money between periods (38% of preset `default`'s
+    rows fell outside the box, and a run cloned from them was 100% infeasible)."""
+    if action_map != "raw":
+        return None
+    solver, params = config.get("solver"), config.get("params") or {}
+    if solver == "cvxpy" or (solver == "fast" and params.get("canonical") is True):
+        return None
+    return (
+        f"the raw map clones rewards, which must be canonical; this data set was written by "
+        f"{solver!r} with params {params}: regenerate it with `--solver cvxpy` or "
+        "`--solver fast --param canonical=true`"
+    )
+
+
 def _contract_adapter() -> FamilyAdapter:
     from optkit.families.contract.env import observe
     from optkit.families.contract.instance import ContractDecision, ContractInstance
@@ -95,6 +110,7 @@ def _contract_adapter() -> FamilyAdapter:
         observe=observe,
         to_action=contract_action,
         default_action_map="projected",
+        check_source=contract_check_source,
         reward_reference=contract_reward_reference,
     )
 
@@ -141,6 +157,16 @@ def read_bc_data(
     path = Path(path)
     if not path.exists():
         raise InvalidInputError("bc_data", f"{path}: no such data set")
+    manifest = path / MANIFEST_NAME if path.is_dir() else path.parent / MANIFEST_NAME
+    if ad.check_source is not None and manifest.is_file():
+        try:
+            config = json.loads(manifest.read_text())["config"]
+        except (ValueError, KeyError, TypeError):
+            problem = f"{manifest}: unreadable baseline manifest"
+            raise InvalidInputError("bc_data", problem) from None
+        problem = ad.check_source(config, action_map)
+        if problem:
+            raise InvalidInputError("bc_data", f"{path}: {problem}")
     try:
         table = pq.read_table(path, columns=list(REQUIRED_COLUMNS))
     except Exception as exc:  # pyarrow raises several types for a bad or foreign file

@@ -3,6 +3,8 @@ critic points the actor the right way.
 
     .venv/bin/python -m optkit.learn.diagnostics ceiling [--n 25]
     .venv/bin/python -m optkit.learn.diagnostics critic runs/<run>/state.pt [--n 30] [--slope 0.02]
+    .venv/bin/python -m optkit.learn.diagnostics margin [--n 100] [--checkpoint RAW.pt]
+    .venv/bin/python -m optkit.learn.diagnostics refine runs/<run>/state.pt [--n 300]
 
 `ceiling`: on held-out instances (seeds 0..n-1), the gap of the oracle's own menu sent through
 the env's `projected` map: its exact inverse action (`effort_action`), clipped to the box, which
@@ -15,6 +17,17 @@ gradient ∇_a min(Q1, Q2)(s, a) with the true gradient of the (normalised) rewa
 differences through the env (step 0.02 per coordinate). Prints the cosine per instance and the
 mean. A mean near +1 means RL steps improve the policy; near 0 they are noise; negative, they
 undo it. docs/edmsac.md reports the numbers for the shipped runs' settings.
+
+`margin`: what the `raw` map's safety margin costs, against what it must cover. For held-out
+instances (seeds 0..n-1) and margins m (shares of φ_1 e_max), the gap of the profit-maximising
+menu whose every IC/IR inequality holds with slack >= m φ_1 e_max (`margin_menu`, Clarabel). With
+--checkpoint, also the quantiles of that raw-map policy's max violation in the same unit: a
+policy cloning such menus stays feasible only where its own error is below m.
+
+`refine`: for a run trained with the `local` critic, the held-out gap (seeds 0..n-1) of the
+run's deterministic actor, and of that action moved by η times the critic's Newton step (capped
+in length), for a few η and caps, with how many instances got better and worse: what the critic
+would add if it were used at decision time.
 """
 
 from __future__ import annotations
@@ -40,16 +53,8 @@ def alignment(state_path: str, n: int = 30, slope_sigma: float | None = None) ->
     finite-difference gradient and the least-squares slope of the reward over 200 Gaussian
     perturbations of scale slope_sigma (seeded): near 1 means the reward is smooth at that scale,
     so a critic fitted to such samples could point the right way."""
-    state = torch.load(state_path, map_location="cpu", weights_only=True)
-    algo, cfg = state["algo"], config_from_dict(state["algo"], state["config"])
-    env = make_env(cfg.env.id, cfg.env.kwargs, cfg.env.family)
-    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
-    agent = (
-        SAC(obs_dim, act_dim, cfg, 0)
-        if algo == "sac"
-        else DiffusionSAC(obs_dim, act_dim, cfg, 0, 1)
-    )
-    agent.load_state_dict(state["agent"])
+    agent, cfg, env = _agent(state_path)
+    act_dim = env.action_space.shape[0]
     reference = None
     if cfg.normalize_reward and cfg.env.family in ADAPTERS:
         reference = adapter(cfg.env.family).reward_reference
@@ -66,9 +71,8 @@ def alignment(state_path: str, n: int = 30, slope_sigma: float | None = None) ->
 
         eye = np.eye(act_dim)
         true = np.array([(reward(a + STEP * e) - reward(a - STEP * e)) / (2 * STEP) for e in eye])
-        at = torch.tensor(a[None, :], dtype=torch.float32, requires_grad=True)
-        torch.min(*agent.critic(torch.as_tensor(obs[None, :]), at)).sum().backward()
-        grad = at.grad[0].numpy()
+        at = torch.tensor(a[None, :], dtype=torch.float32)
+        grad = agent.critic_gradient(torch.as_tensor(obs[None, :]), at)[0].numpy()
         cosines.append(_cos(true, grad))
         if slope_sigma is not None:
             x = np.random.default_rng(k).normal(0.0, slope_sigma, (200, act_dim))
@@ -101,6 +105,131 @@ def map_ceiling(n: int = 25) -> np.ndarray:
     return np.array(out)
 
 
+MARGINS = (0.0, 0.001, 0.003, 0.01)
+
+
+def margin_menu(inst, margin: float):
+    """The profit-maximising menu with every IC/IR inequality row of constraints.build_system
+    holding with slack >= margin · φ_1 e_max (equality rows exactly); None if the solver fails."""
+    import cvxpy as cp
+
+    from optkit.families.contract.constraints import build_system, objective_weights
+    from optkit.families.contract.instance import ContractDecision, LogValuation
+
+    system = build_system(inst)
+    lay, E = system.layout, inst.effort_max
+    money = inst.phi[0] * E
+    x = cp.Variable(len(lay.effort_cols))  # efforts / e_max
+    y = cp.Variable(len(lay.reward_cols))  # rewards / (φ_1 e_max)
+    v = inst.valuation
+    if isinstance(v, LogValuation):
+        value = v.omega * cp.log(1 + v.kappa * E * x)
+    else:
+        value = v.omega * E**v.rho * cp.power(x, v.rho)
+    w_g, w_r = objective_weights(inst)
+    rows = system.A_effort * (E / money) @ x + system.A_reward @ y
+    eq = system.equality_rows
+    cons = [x >= 0, x <= 1, rows[~eq] >= margin]
+    if eq.any():
+        cons.append(rows[eq] == 0)
+    problem = cp.Problem(cp.Maximize(w_g @ value - money * (w_r @ y)), cons)
+    try:
+        problem.solve(solver="CLARABEL")
+    except cp.error.SolverError:
+        return None
+    if problem.status != cp.OPTIMAL:
+        return None
+    n = lay.n
+    e1, e2 = lay.split_efforts(x.value * E)
+    r = y.value * money
+    r2 = r[n:].reshape(n, n) if lay.dynamic else None
+    return ContractDecision(effort1=e1, reward1=r[:n], effort2=e2, reward2=r2)
+
+
+def margin_costs(n: int, margins=MARGINS) -> dict[float, np.ndarray]:
+    """{m: per held-out instance gap of margin_menu(m)} (NaN where it failed)."""
+    from optkit.families.contract.evaluate import evaluate
+    from optkit.families.contract.fast import solve_batch
+
+    insts = [api.generate("contract", preset="default", seed=k) for k in range(n)]
+    outs, _ = solve_batch(insts)
+    out = {}
+    for m in margins:
+        gaps = []
+        for inst, res in zip(insts, outs, strict=True):
+            menu = margin_menu(inst, m)
+            obj = float(evaluate(inst, menu).objective) if menu is not None else np.nan
+            gaps.append((res.objective - obj) / max(abs(res.objective), 1.0))
+        out[m] = np.array(gaps)
+    return out
+
+
+def raw_violations(checkpoint: str, n: int) -> np.ndarray:
+    """Per held-out instance: the raw-map policy's max violation / (φ_1 e_max)."""
+    from optkit.families.contract.env import observe, raw_menu
+    from optkit.families.contract.evaluate import evaluate
+    from optkit.learn.policy import load_checkpoint
+
+    loaded = load_checkpoint(checkpoint)
+    if loaded.meta["env"]["kwargs"].get("action_map") != "raw":
+        raise SystemExit(f"{checkpoint}: not a raw-map checkpoint")
+    insts = [api.generate("contract", preset="default", seed=k) for k in range(n)]
+    with torch.inference_mode():
+        acts = loaded.policy(torch.as_tensor(np.stack([observe(i) for i in insts]))).numpy()
+    return np.array(
+        [
+            evaluate(i, raw_menu(i, a)).max_violation / (i.phi[0] * i.effort_max)
+            for i, a in zip(insts, acts, strict=True)
+        ]
+    )
+
+
+def _agent(state_path: str):
+    """(agent, cfg, env) of a saved run state."""
+    state = torch.load(state_path, map_location="cpu", weights_only=True)
+    algo, cfg = state["algo"], config_from_dict(state["algo"], state["config"])
+    env = make_env(cfg.env.id, cfg.env.kwargs, cfg.env.family)
+    obs_dim, act_dim = env.observation_space.shape[0], env.action_space.shape[0]
+    agent = (
+        SAC(obs_dim, act_dim, cfg, 0)
+        if algo == "sac"
+        else DiffusionSAC(obs_dim, act_dim, cfg, 0, 1)
+    )
+    agent.load_state_dict(state["agent"])
+    return agent, cfg, env
+
+
+def refinement(
+    state_path: str, n: int = 300, steps=((0.25, 0.1), (0.5, 0.1), (0.25, 0.3))
+) -> dict[str, np.ndarray]:
+    """{"actor": gaps, "eta=..,cap=..": gaps} on held-out seeds 0..n-1 (local critic runs)."""
+    from optkit.learn.evaluate import gaps, oracle_objectives
+
+    agent, cfg, env = _agent(state_path)
+    if cfg.critic != "local":
+        raise SystemExit(f"{state_path}: trained with critic {cfg.critic!r}, not 'local'")
+    insts = [api.generate(cfg.env.family, preset=cfg.env.preset, seed=k) for k in range(n)]
+    optimum = oracle_objectives(cfg.env.family, insts)
+    obs = torch.as_tensor(np.stack([env.reset(options={"instance": i})[0] for i in insts]))
+    with torch.no_grad():
+        a0 = agent.actor.decide(obs)
+        newton = agent.critic.newton_step(obs, a0)
+
+    def gap_of(actions: torch.Tensor) -> np.ndarray:
+        objective = []
+        for inst, a in zip(insts, actions.numpy(), strict=True):
+            env.reset(options={"instance": inst})
+            objective.append(env.step(a)[1])
+        return gaps(optimum, np.array(objective))
+
+    out = {"actor": gap_of(a0)}
+    for eta, cap in steps:
+        step = eta * newton
+        step = step * (cap / step.norm(dim=-1, keepdim=True)).clamp(max=1.0)
+        out[f"eta={eta:g}, cap={cap:g}"] = gap_of((a0 + step).clamp(-1.0, 1.0))
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -110,8 +239,38 @@ def main(argv: list[str] | None = None) -> None:
     crit.add_argument("--slope", type=float, default=None, metavar="SIGMA")
     ceil = sub.add_parser("ceiling")
     ceil.add_argument("--n", type=int, default=25)
+    ref = sub.add_parser("refine")
+    ref.add_argument("state")
+    ref.add_argument("--n", type=int, default=300)
+    marg = sub.add_parser("margin")
+    marg.add_argument("--n", type=int, default=100)
+    marg.add_argument("--checkpoint", default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    if args.what == "refine":
+        res = refinement(args.state, args.n)
+        base = res["actor"]
+        print("| decision | mean gap | median | better / worse than the actor |")
+        print("|---|---|---|---|")
+        for name, g in res.items():
+            better, worse = int((g < base - 1e-9).sum()), int((g > base + 1e-9).sum())
+            print(f"| {name} | {100 * g.mean():.3f}% | {100 * np.median(g):.3f}% "
+                  f"| {better} / {worse} |")  # fmt: skip
+        return
+    if args.what == "margin":
+        print("| margin m (share of φ_1 e_max) | mean gap | median | p95 | solver failures |")
+        print("|---|---|---|---|---|")
+        for m, g in margin_costs(args.n).items():
+            ok = g[np.isfinite(g)]
+            print(f"| {m:g} | {100 * ok.mean():.2f}% | {100 * np.median(ok):.2f}% "
+                  f"| {100 * np.percentile(ok, 95):.2f}% | {len(g) - len(ok)} |")  # fmt: skip
+        if args.checkpoint:
+            v = raw_violations(args.checkpoint, args.n)
+            q = np.percentile(v, [10, 50, 90, 99])
+            quantiles = " / ".join(f"{100 * x:.2f}%" for x in q)
+            print(f"\n{args.checkpoint}: max violation / (φ_1 e_max) over {args.n} held-out "
+                  f"instances, p10 / p50 / p90 / p99: {quantiles}")  # fmt: skip
+        return
     if args.what == "critic":
         cos = alignment(args.state, args.n, args.slope)
         print(f"{args.state}: mean cosine {np.mean(cos):+.3f} over {len(cos)} instances")

@@ -138,6 +138,18 @@ class DiffusionActor(nn.Module):
         log_prob = (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
         return a.clamp(-1.0, 1.0), log_prob
 
+    def explore(
+        self, s: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(a, log π(a|s), d): the exploration Gaussian around the deterministic decision d
+        instead of around a stochastic chain sample (the `local` critic's samples must stay
+        near the action its slopes are measured at); differentiable."""
+        d = self.chain(s, stochastic=False)
+        log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+        xi = torch.randn(d.shape, generator=generator)
+        log_prob = (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
+        return (d + log_std.exp() * xi).clamp(-1.0, 1.0), log_prob, d
+
     @torch.no_grad()
     def decide(self, s: torch.Tensor) -> torch.Tensor:
         """The deterministic action (x_T = 0, posterior means, σ = 0)."""

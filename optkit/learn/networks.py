@@ -1,4 +1,5 @@
-"""Networks shared by the algorithms: twin Q critics and SAC's squashed Gaussian actor."""
+"""Networks shared by the algorithms: twin Q critics (MLP, or the local diagonal-quadratic models)
+and SAC's squashed Gaussian actor."""
 
 from __future__ import annotations
 
@@ -32,6 +33,51 @@ class TwinQ(nn.Module):
         return self.q1(x).squeeze(-1), self.q2(x).squeeze(-1)
 
 
+LOCAL_SCALE = 0.03
+"""Action units of the local model's step d = (a - a0) / LOCAL_SCALE (about the exploration σ
+the target entropy settles at), so its outputs are O(1); the Newton step does not depend on it."""
+
+
+class LocalTwinQ(nn.Module):
+    """Two diagonal-quadratic advantage models around a reference action a0 (the `local` critic):
+    Q_k(s, a) = g_kᵀ d - ½ Σ_i h_k,i d_i²,  d = (a - a0) / LOCAL_SCALE,  (g_k, h_k) an MLP of
+    (s, a0) with h_k = softplus(.) + 1e-3 > 0. So Q_k(s, a0) = 0, and its Newton step is
+    d* = g/h elementwise. For one-step episodes with the greedy baseline, where the target is
+    the advantage r(s, a) - r(s, a0) (in batch-standardised units)."""
+
+    def __init__(self, obs_dim: int, act_dim: int, width: int = 256):
+        super().__init__()
+        self.q1 = mlp(obs_dim + act_dim, width, 2, 2 * act_dim)
+        self.q2 = mlp(obs_dim + act_dim, width, 2, 2 * act_dim)
+
+    def heads(self, s: torch.Tensor, ref: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """[(g_k, h_k)] of both twins at (s, a0 = ref)."""
+        x = torch.cat([s, ref], dim=-1)
+        out = []
+        for net in (self.q1, self.q2):
+            g, h = net(x).chunk(2, dim=-1)
+            out.append((g, F.softplus(h) + 1e-3))
+        return out
+
+    def forward(
+        self, s: torch.Tensor, a: torch.Tensor, ref: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        d = (a - ref) / LOCAL_SCALE
+        (g1, h1), (g2, h2) = self.heads(s, ref)
+        q = [(g * d).sum(-1) - 0.5 * (h * d * d).sum(-1) for g, h in ((g1, h1), (g2, h2))]
+        return q[0], q[1]
+
+    def gradient(self, s: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        """∇_a of the twins' mean at a = ref (action units)."""
+        (g1, _), (g2, _) = self.heads(s, ref)
+        return (g1 + g2) / (2 * LOCAL_SCALE)
+
+    def newton_step(self, s: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+        """The maximiser of the twins' mean model, as a step from ref in action units."""
+        (g1, h1), (g2, h2) = self.heads(s, ref)
+        return LOCAL_SCALE * (g1 + g2) / (h1 + h2)
+
+
 class GaussianActor(nn.Module):
     """SAC's actor: a = tanh(μ + σ ξ) with the change-of-variables log-density (Haarnoja et al.)."""
 
@@ -55,6 +101,13 @@ class GaussianActor(nn.Module):
         log_prob = (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
         log_prob = log_prob - (2 * (math.log(2) - u - F.softplus(-2 * u))).sum(-1)
         return a, log_prob
+
+    def explore(
+        self, s: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(a, log π(a|s), tanh(μ)): `sample` already explores around the decision tanh(μ)."""
+        a, log_prob = self.sample(s, generator)
+        return a, log_prob, torch.tanh(self._mean_log_std(s)[0])
 
     @torch.no_grad()
     def decide(self, s: torch.Tensor) -> torch.Tensor:

@@ -7,6 +7,16 @@ One update (`rl_step`):
   actor     α log π(ã|s) - min_k Q_k(s, ã) / mean|min_k Q_k| + w_bc · bc_loss,   ã ~ π(·|s)
             The Q term is divided by its own (detached) mean magnitude, as TD3+BC does (Fujimoto
             & Gu, 2021), so the BC weight and α mean the same thing whatever the reward scale.
+  local     with cfg.critic = "local" (networks.LocalTwinQ): the critics fit the advantage
+            r - r(a0) over the group's greedy action a0 with a diagonal quadratic in a - a0
+            (Huber, batch-standardised), and the actor's Q term is replaced by the diffusion
+            (or squared-error) loss toward the critic's improved decision,
+                a+ = clip(a_det + η · newton step, capped at IMPROVE_MAX_NORM),  η = improve_step,
+            on the RL batch's states: the actor learns improved actions with the loss that
+            cloned the oracle, instead of a gradient pushed through the whole chain, which wrecked
+            the cloned fit even at tiny step sizes (docs/edmsac.md, "A critic built around the
+            greedy action"). Exploration is the actor's Gaussian around a_det (`explore`) so the
+            critic's samples stay near a0; that Gaussian carries the entropy term and α's update.
   α         loss -log α · (log π + H_target), detached: α rises when the entropy is below target.
   targets   Polyak averaging with τ.
 The first `critic_warmup` RL updates train the critics only: a warm-started actor would otherwise
@@ -31,7 +41,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from optkit.learn.config import SACConfig, TrainConfig
-from optkit.learn.networks import GaussianActor, TwinQ
+from optkit.learn.networks import GaussianActor, LocalTwinQ, TwinQ
+
+IMPROVE_MAX_NORM = 0.1
+"""Cap on the length of the local critic's improvement step (action units): its model is fitted
+on exploration samples about 0.03 from a0 and is not trusted much beyond."""
 
 
 def _tensor(x: np.ndarray) -> torch.Tensor:
@@ -58,7 +72,9 @@ class SoftActorCritic:
     ):
         self.cfg, self.obs_dim, self.act_dim = cfg, obs_dim, act_dim
         self.actor = actor
-        self.critic = TwinQ(obs_dim, act_dim, cfg.critic_width)
+        self.local = cfg.critic == "local"
+        critic_type = LocalTwinQ if self.local else TwinQ
+        self.critic = critic_type(obs_dim, act_dim, cfg.critic_width)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         self.log_alpha = torch.tensor(math.log(cfg.alpha_init), requires_grad=True)
         self.target_entropy = cfg.target_entropy_per_dim * act_dim
@@ -72,7 +88,12 @@ class SoftActorCritic:
     def act(self, obs: np.ndarray, stochastic: bool) -> np.ndarray:
         s = _tensor(obs)
         with torch.no_grad():
-            a = self.actor.sample(s, self.generator)[0] if stochastic else self.actor.decide(s)
+            if not stochastic:
+                a = self.actor.decide(s)
+            elif self.local:  # near the decision, where the local critic measures slopes
+                a = self.actor.explore(s, self.generator)[0]
+            else:
+                a = self.actor.sample(s, self.generator)[0]
         return a.numpy().astype(np.float32)
 
     def next_action(self, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -92,6 +113,14 @@ class SoftActorCritic:
         self.actor_updates += 1
         return {"bc_loss": loss.item(), **self.after_actor_update()}
 
+    def restart_actor_optimizer(self, lr: float) -> None:
+        """A fresh Adam for the actor at step size lr (the start of RL fine-tuning with the
+        local critic). The moments left by behaviour cloning describe its gradients, not the RL
+        ones: carried over, Adam's slowly adapting second moment lets the first RL steps run at
+        several times lr. (The `mlp` critic keeps the old behaviour, which the shipped runs
+        were trained with.)"""
+        self.actor_opt = torch.optim.Adam(self.actor.parameters(), lr=lr)
+
     def set_actor_lr(self, lr: float) -> None:
         for group in self.actor_opt.param_groups:
             group["lr"] = lr
@@ -110,15 +139,18 @@ class SoftActorCritic:
         r, done = _tensor(batch["rew"]) * cfg.reward_scale, _tensor(batch["done"])
         alpha = self.log_alpha.exp().detach()
 
-        with torch.no_grad():
-            y = r.clone()
-            live = done < 1.0
-            if bool(live.any()):
-                a2, logp2 = self.next_action(s2[live])
-                q2 = torch.min(*self.critic_target(s2[live], a2)) - alpha * logp2
-                y[live] = y[live] + cfg.gamma * q2
-        q1, q2 = self.critic(s, a)
-        critic_loss = F.mse_loss(q1, y) + F.mse_loss(q2, y)
+        if self.local:
+            critic_loss, q1 = self._local_critic_loss(s, a, r, done, _tensor(batch["ref"]))
+        else:
+            with torch.no_grad():
+                y = r.clone()
+                live = done < 1.0
+                if bool(live.any()):
+                    a2, logp2 = self.next_action(s2[live])
+                    q2 = torch.min(*self.critic_target(s2[live], a2)) - alpha * logp2
+                    y[live] = y[live] + cfg.gamma * q2
+            q1, q2 = self.critic(s, a)
+            critic_loss = F.mse_loss(q1, y) + F.mse_loss(q2, y)
         self.critic_opt.zero_grad(set_to_none=True)
         critic_loss.backward()
         self.critic_opt.step()
@@ -131,10 +163,20 @@ class SoftActorCritic:
             }
 
         self.critic.requires_grad_(False)
-        a_new, logp = self.actor.sample(s, self.generator)
-        q_new = torch.min(*self.critic(s, a_new))
-        q_scale = q_new.abs().mean().detach().clamp_min(1e-6)
-        actor_loss = (alpha * logp).mean() - q_new.mean() / q_scale
+        if self.local:  # denoise toward the critic's improved decision (module docstring)
+            _, logp, decision = self.actor.explore(s, self.generator)
+            with torch.no_grad():
+                a_det = decision.detach()
+                step = cfg.improve_step * self.critic.newton_step(s, a_det)
+                norm = step.norm(dim=-1, keepdim=True)
+                step = step * (IMPROVE_MAX_NORM / norm).clamp(max=1.0)
+                target = (a_det + step).clamp(-1.0, 1.0)
+            q_term = -self.actor.bc_loss(s, target, self.generator)
+        else:
+            a_new, logp = self.actor.sample(s, self.generator)
+            q_new = torch.min(*self.critic(s, a_new))
+            q_term = q_new.mean() / q_new.abs().mean().detach().clamp_min(1e-6)
+        actor_loss = (alpha * logp).mean() - q_term
         bc_loss = torch.zeros(())
         if bc is not None and bc_weight > 0.0:
             bc_loss = self.actor.bc_loss(_tensor(bc[0]), _tensor(bc[1]), self.generator)
@@ -160,6 +202,28 @@ class SoftActorCritic:
             "q_mean": q1.mean().item() / cfg.reward_scale,
             **extra,
         }
+
+    def _local_critic_loss(
+        self, s: torch.Tensor, a: torch.Tensor, r: torch.Tensor, done: torch.Tensor, ref
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Huber loss of the `local` twins on the batch's advantages r(s, a) - r(s, a0), divided
+        by the batch's RMS advantage (scale-free; the Newton step is a ratio, unchanged by it).
+        One-step episodes only: no bootstrap term."""
+        if bool((done < 1.0).any()):
+            raise RuntimeError("the local critic needs one-step episodes (greedy_baseline)")
+        q1, q2 = self.critic(s, a, ref)
+        y = r / r.pow(2).mean().sqrt().clamp_min(1e-12)
+        return F.huber_loss(q1, y) + F.huber_loss(q2, y), q1
+
+    def critic_gradient(self, s: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """∇_a of the critic at (s, a): min(Q1, Q2) for the MLP twins, the twins' mean model
+        around a for the local ones."""
+        if self.local:
+            with torch.no_grad():
+                return self.critic.gradient(s, a)
+        at = a.detach().clone().requires_grad_(True)
+        torch.min(*self.critic(s, at)).sum().backward()
+        return at.grad
 
     # --- state ----------------------------------------------------------------------------
     def modules(self) -> dict[str, Any]:

@@ -57,7 +57,7 @@ from optkit.learn.config import (
     config_hash,
     config_to_dict,
 )
-from optkit.learn.data import ADAPTERS, BCData, adapter, read_bc_data
+from optkit.learn.data import ADAPTERS, MANIFEST_NAME, BCData, adapter, read_bc_data
 from optkit.learn.edmsac import DiffusionSAC
 from optkit.learn.evaluate import (
     VAL_SEED0,
@@ -406,13 +406,15 @@ def train(
             next_obs[k], rew[k], done[k] = o2, r, float(term)
             needs_reset[k] = bool(term or trunc)
         rewards.extend(rew[ok].tolist())  # the curve's train_reward: before any baseline
+        ref = None
         if cfg.greedy_baseline:  # rewards relative to the group's greedy episode
             group = np.repeat(leads, cfg.samples_per_instance)
             if not done[ok].all():
                 raise InvalidInputError("greedy_baseline", "needs one-step episodes")
             ok &= ok[group]  # no baseline, no advantage
             rew = rew - rew[group]
-        buffer.add(obs[ok], actions[ok], rew[ok], next_obs[ok], done[ok])
+            ref = actions[group][ok]  # the greedy action each advantage is measured from
+        buffer.add(obs[ok], actions[ok], rew[ok], next_obs[ok], done[ok], ref)
         obs = np.where(np.array(needs_reset)[:, None], obs, next_obs).astype(np.float32)
         env_steps += cfg.n_envs
         iteration += 1
@@ -426,6 +428,8 @@ def train(
                     idx = bc_rng.integers(0, len(bc), cfg.bc_batch_size)
                     bc_batch = (bc.obs[idx], bc.act[idx])
                 warm = rl_done < cfg.critic_warmup
+                if rl_done == cfg.critic_warmup and cfg.critic == "local":  # first RL actor step
+                    agent.restart_actor_optimizer(cfg.rl_actor_lr)
                 metrics = agent.rl_step(buffer.sample(cfg.batch_size), bc_batch, weight, not warm)
                 metrics["bc_weight"] = weight if bc is not None else 0.0
                 rl_done += 1
@@ -516,7 +520,7 @@ def publish(
     data_meta = None
     if cfg.bc_data is not None:
         data_meta = {"path": cfg.bc_data, "rows": run.bc_rows, "clipped_rows": run.bc_clipped}
-        manifest = Path(cfg.bc_data) / "_optkit_baseline.json"  # written by `optkit baseline`
+        manifest = Path(cfg.bc_data) / MANIFEST_NAME
         if manifest.is_file():
             data_meta["baseline_config"] = json.loads(manifest.read_text())["config"]
     meta: dict[str, Any] = {

@@ -6,9 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from conftest import tiny_config
+import pytest
+from conftest import tiny_config, train_tiny_local
 
-from optkit.learn.diagnostics import alignment, map_ceiling
+import optkit
+from optkit.families.contract.constraints import build_system, stack_decision
+from optkit.families.contract.evaluate import evaluate
+from optkit.learn.diagnostics import alignment, map_ceiling, margin_menu, refinement
 from optkit.learn.train import train
 
 
@@ -24,3 +28,28 @@ def test_critic_alignment_is_a_cosine_per_instance(tmp_path: Path, capsys):
     # a smooth reward at σ = 0.02: the least-squares slope agrees with finite differences
     lines = [x for x in capsys.readouterr().out.splitlines() if "slope" in x]
     assert len(lines) == 2 and all(float(x.rsplit(" ", 1)[1]) > 0.9 for x in lines)
+
+
+def test_margin_menu_pays_for_its_slack():
+    """margin 0 is the optimum (cross-check with fast); margin m keeps every IC/IR row >= m in
+    units of φ_1 e_max, at a lower profit."""
+    inst = optkit.generate("contract", preset="default", seed=3)
+    optimum = optkit.solve(inst, "fast").objective
+    exact = margin_menu(inst, 0.0)
+    assert evaluate(inst, exact).objective == pytest.approx(optimum, rel=1e-6)
+    safe = margin_menu(inst, 0.003)
+    system = build_system(inst)
+    z = stack_decision(system.layout, safe.effort1, safe.reward1, safe.effort2, safe.reward2)
+    slack = (system.A @ z) / (inst.phi[0] * inst.effort_max)
+    assert slack.min() >= 0.003 - 1e-7
+    assert evaluate(inst, safe).objective < optimum * (1 - 1e-4)
+
+
+def test_refinement_scores_the_critic_step_against_the_actor(tmp_path: Path):
+    state = train_tiny_local(tmp_path / "run")
+    res = refinement(str(state), n=2, steps=((0.5, 0.1),))
+    assert list(res) == ["actor", "eta=0.5, cap=0.1"]
+    assert all(g.shape == (2,) and np.isfinite(g).all() for g in res.values())
+    with pytest.raises(SystemExit, match="not 'local'"):
+        train("edmsac", tiny_config("edmsac", None), tmp_path / "mlp")
+        refinement(str(tmp_path / "mlp" / "state.pt"), n=1)

@@ -22,7 +22,7 @@ from optkit.learn.config import (
     config_hash,
     load_config,
 )
-from optkit.learn.data import contract_action, read_bc_data
+from optkit.learn.data import MANIFEST_NAME, contract_action, read_bc_data
 from optkit.learn.diffusion import DiffusionActor, VPSchedule
 from optkit.learn.pruning import MaskedMLP, compact, ramp_rate, rescore
 
@@ -228,6 +228,24 @@ def test_reader_keeps_optimal_rows_of_the_family(tmp_path: Path, gt_data: Path):
     assert np.abs(data.act).max() <= 1.0
     raw = read_bc_data(gt_data, "contract", "raw", max_rows=5)
     assert raw.act.shape == (5, 24) and raw.clipped == 0
+
+
+@pytest.mark.parametrize(
+    ("solver", "params", "raw_ok"),
+    [("fast", {}, False), ("fast", {"canonical": True}, True), ("cvxpy", {}, True)],
+)
+def test_reader_wants_canonical_rewards_for_the_raw_map(tmp_path, solver, params, raw_ok):
+    """fast's default rewards are optimal but not canonical, and leave the raw map's ranges."""
+    path = write_ground_truth(tmp_path / "gt", range(3_000_000, 3_000_002))
+    config = {"family": "contract", "solver": solver, "params": params}
+    (path / MANIFEST_NAME).write_text(json.dumps({"config": config}))
+    assert len(read_bc_data(path, "contract", "projected")) == 2
+    if raw_ok:
+        assert len(read_bc_data(path, "contract", "raw")) == 2
+    else:
+        with pytest.raises(InvalidInputError, match="canonical=true") as info:
+            read_bc_data(path, "contract", "raw")
+        assert info.value.field == "bc_data"
 
 
 def test_reader_refuses_a_foreign_file(tmp_path: Path):

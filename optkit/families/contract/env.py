@@ -18,8 +18,11 @@ the dimensionless numbers the optimal menu depends on, with efforts in units of 
 Action: a box [-1, 1]^d. Two maps from the box to a menu:
   ``raw`` (the paper's setting), d = 2I (+ 2I² dynamic), [e1, R1, e2 row-major, R2 row-major]:
       e = (a + 1)/2 · e_max; R2 in [0, φ_1 e_max]; R1 in [lo, (1 + δ) φ_1 e_max] with
-      lo = -δ φ_1 e_max under interim IR without limited liability, else 0. These ranges hold
-      every canonical optimal menu (rents are at most (φ_1 - φ_j) e_max per period).
+      lo = -δ φ_1 e_max under interim IR without limited liability, else 0 (`raw_ranges`).
+      These ranges hold every *canonical* optimal menu (rents are at most (φ_1 - φ_j) e_max per
+      period). Other optimal rewards need not fit: `fast` without canonical=true pays period-2
+      rents up to 1.65 φ_1 e_max on preset `default` (same profit, money moved between
+      periods), so a raw-map warm start needs canonical data (optkit.learn.data checks).
   ``projected`` (feasible by construction), d = I (+ I² dynamic): with u = (a + 1)/2 in [0, 1],
       target efforts ê1 = u1 · e_max and, per history i, each period-2 step a share of the
       remaining headroom, ê2_ij = ê2_i,j-1 + u_ij · (e_max - ê2_i,j-1), ê2_i,-1 = 0 (cumulative
@@ -80,21 +83,42 @@ def observe(inst: ContractInstance) -> np.ndarray:
     return np.concatenate([np.asarray(p, dtype=float) for p in parts]).astype(np.float32)
 
 
-def raw_menu(inst: ContractInstance, action: np.ndarray) -> ContractDecision:
-    """The `raw` map: box [-1, 1]^d affinely onto effort and reward ranges (no repair)."""
+def raw_ranges(inst: ContractInstance) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) of every `raw` action entry in decision units, [e1, R1, e2, R2] order."""
     n, E = inst.n_types, inst.effort_max
-    a = (np.clip(np.asarray(action, dtype=float), -1.0, 1.0) + 1.0) / 2.0  # in [0, 1]
     money = inst.phi[0] * E
     delta = inst.discount if inst.dynamic else 0.0
     lo1 = -delta * money if (inst.ir == "interim" and not inst.limited_liability) else 0.0
-    hi1 = (1.0 + delta) * money
-    e1, r1 = a[:n] * E, lo1 + a[n : 2 * n] * (hi1 - lo1)
+    lo = [np.zeros(n), np.full(n, lo1)]
+    hi = [np.full(n, E), np.full(n, (1.0 + delta) * money)]
+    if inst.dynamic:
+        lo += [np.zeros(n * n), np.zeros(n * n)]
+        hi += [np.full(n * n, E), np.full(n * n, money)]
+    return np.concatenate(lo), np.concatenate(hi)
+
+
+def raw_menu(inst: ContractInstance, action: np.ndarray) -> ContractDecision:
+    """The `raw` map: box [-1, 1]^d affinely onto `raw_ranges` (no repair)."""
+    n = inst.n_types
+    lo, hi = raw_ranges(inst)
+    a = (np.clip(np.asarray(action, dtype=float), -1.0, 1.0) + 1.0) / 2.0  # in [0, 1]
+    x = lo + a * (hi - lo)
+    e1, r1 = x[:n], x[n : 2 * n]
     if not inst.dynamic:
         return ContractDecision(effort1=e1, reward1=r1)
     m = n * n
-    e2 = a[2 * n : 2 * n + m].reshape(n, n) * E
-    r2 = a[2 * n + m :].reshape(n, n) * money
+    e2 = x[2 * n : 2 * n + m].reshape(n, n)
+    r2 = x[2 * n + m :].reshape(n, n)
     return ContractDecision(effort1=e1, reward1=r1, effort2=e2, reward2=r2)
+
+
+def raw_action(inst: ContractInstance, decision: ContractDecision) -> np.ndarray:
+    """The inverse of `raw_menu` (unclipped: entries outside [-1, 1] are out of range)."""
+    lo, hi = raw_ranges(inst)
+    parts = [decision.effort1, decision.reward1]
+    if inst.dynamic:
+        parts += [np.ravel(decision.effort2), np.ravel(decision.reward2)]
+    return 2.0 * (np.concatenate(parts).astype(float) - lo) / (hi - lo) - 1.0
 
 
 def target_efforts(inst: ContractInstance, action: np.ndarray) -> np.ndarray:

@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 
 import optkit
 from optkit.core.errors import InvalidInputError
-from optkit.families.contract.env import ENV_ID, ContractEnv, raw_menu, target_efforts
+from optkit.families.contract.env import (
+    ENV_ID,
+    ContractEnv,
+    raw_action,
+    raw_menu,
+    target_efforts,
+)
 from optkit.families.contract.evaluate import evaluate
 from optkit.families.contract.projection import ProjectedMap
 
@@ -117,9 +123,10 @@ def test_projected_targets_have_nondecreasing_rows():
 @pytest.mark.parametrize("seed", range(10))
 @pytest.mark.parametrize("preset", ["default", "interim", "power"])
 def test_raw_ranges_hold_the_optimum(preset, seed):
-    """The documented raw ranges hold the canonical optimum: an action in the box maps to it."""
+    """The documented raw ranges hold the canonical optimum: an action in the box maps to it.
+    Seed 0 of `default` has canonical R2 at exactly φ_1 e_max, the range's top."""
     inst = gen(preset, seed)
-    dec = optkit.solve(inst, "cvxpy").decision
+    dec = optkit.solve(inst, "fast", params={"canonical": True}).decision
     E, money = inst.effort_max, inst.phi[0] * inst.effort_max
     lo1 = -inst.discount * money if inst.ir == "interim" else 0.0
     hi1 = (1 + inst.discount) * money
@@ -132,8 +139,22 @@ def test_raw_ranges_hold_the_optimum(preset, seed):
         ]
     )
     assert np.abs(a).max() <= 1 + 1e-9
+    np.testing.assert_allclose(raw_action(inst, dec), a, atol=1e-12)
     back = raw_menu(inst, np.clip(a, -1, 1))
     np.testing.assert_allclose(back.reward2, dec.reward2, atol=1e-9 * money)
+    np.testing.assert_allclose(back.effort1, dec.effort1, atol=1e-9 * E)
+
+
+def test_raw_ranges_need_canonical_rewards():
+    """Why raw warm starts need canonical data: other optimal rewards (fast's default) move
+    money into period 2, past the range, at the same profit."""
+    inst = gen("default", 0)
+    canonical = optkit.solve(inst, "fast", params={"canonical": True})
+    other = optkit.solve(inst, "fast")
+    assert other.objective == pytest.approx(canonical.objective, rel=1e-6)
+    money = inst.phi[0] * inst.effort_max
+    assert canonical.decision.reward2.max() <= money * (1 + 1e-9)
+    assert other.decision.reward2.max() > 1.05 * money
 
 
 def test_same_seed_same_episode():

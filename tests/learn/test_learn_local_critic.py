@@ -1,0 +1,103 @@
+"""The `local` critic: twin first-order advantage models around the greedy action.
+
+A synthetic advantage with a known, state-dependent slope w(s) stands in for the env: the critic
+must recover the slope's direction, and the actor step must move the greedy action along it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import train_tiny_local
+
+from optkit.core.errors import InvalidInputError
+from optkit.learn.config import SACConfig
+from optkit.learn.networks import LocalTwinQ
+from optkit.learn.sac import SAC
+
+OBS, ACT = 4, 3
+
+
+def slope(s: np.ndarray) -> np.ndarray:
+    """w(s): the advantage's gradient, varying with the state."""
+    return np.stack([1.0 + s[:, 0], -2.0 * s[:, 1], np.sin(3.0 * s[:, 2])], axis=1)
+
+
+def batch(rng: np.random.Generator, n: int, sigma: float = 0.05) -> dict[str, np.ndarray]:
+    s = rng.uniform(0.0, 1.0, (n, OBS)).astype(np.float32)
+    ref = rng.uniform(-0.5, 0.5, (n, ACT)).astype(np.float32)
+    a = (ref + sigma * rng.standard_normal((n, ACT))).astype(np.float32)
+    rew = (1e-3 * (slope(s) * (a - ref)).sum(1)).astype(np.float32)  # tiny, as advantages are
+    zeros = np.zeros(n, np.float32)
+    return {"obs": s, "act": a, "rew": rew, "next_obs": s, "done": zeros + 1.0, "ref": ref}
+
+
+def local_agent(**overrides) -> SAC:
+    fields = dict(greedy_baseline=True, samples_per_instance=2, critic="local", critic_width=64)
+    fields.update(overrides)
+    return SAC(OBS, ACT, SACConfig(**fields), noise_seed=0)
+
+
+def test_the_model_is_zero_at_the_reference_and_its_gradient_is_the_slope():
+    torch.manual_seed(0)
+    q = LocalTwinQ(OBS, ACT, 8)
+    s, ref = torch.rand(5, OBS), torch.rand(5, ACT)
+    assert all(torch.equal(x, torch.zeros(5)) for x in q(s, ref, ref))
+    a = ref.clone().requires_grad_(True)
+    (sum(q(s, a, ref)) / 2).sum().backward()
+    assert torch.allclose(a.grad, q.gradient(s, ref), atol=1e-6)
+    # the Newton step maximises the twins' mean model
+    step = q.newton_step(s, ref)
+    best = sum(q(s, ref + step, ref))
+    for k in range(ACT):
+        for eps in (-1e-3, 1e-3):
+            moved = step.clone()
+            moved[:, k] += eps
+            assert (sum(q(s, ref + moved, ref)) <= best + 1e-9).all()
+
+
+def test_the_critic_recovers_the_slope_direction():
+    rng = np.random.default_rng(0)
+    agent = local_agent()
+    for _ in range(1500):
+        agent.rl_step(batch(rng, 128), update_actor=False)
+    test = batch(np.random.default_rng(1), 200)
+    g = agent.critic_gradient(torch.as_tensor(test["obs"]), torch.as_tensor(test["ref"])).numpy()
+    w = slope(test["obs"])
+    cos = (g * w).sum(1) / np.linalg.norm(g, axis=1) / np.linalg.norm(w, axis=1)
+    assert np.median(cos) > 0.95
+
+
+def test_actor_steps_follow_the_fitted_slope():
+    rng = np.random.default_rng(0)
+    agent = local_agent(rl_actor_lr=1e-3)
+    for _ in range(1000):
+        agent.rl_step(batch(rng, 128), update_actor=False)
+    agent.set_actor_lr(1e-3)
+    probe = rng.uniform(0.0, 1.0, (256, OBS)).astype(np.float32)
+
+    def ascent() -> float:  # the advantage of the greedy actions along w
+        return float((slope(probe) * agent.act(probe, stochastic=False)).sum(1).mean())
+
+    before = ascent()
+    for _ in range(100):
+        agent.rl_step(batch(rng, 128))
+    assert ascent() > before + 0.1
+
+
+def test_local_needs_the_greedy_reference_and_a_known_name():
+    with pytest.raises(InvalidInputError) as info:
+        SACConfig(critic="local")
+    assert info.value.field == "critic" and "greedy_baseline" in str(info.value)
+    with pytest.raises(InvalidInputError, match="mlp"):
+        SACConfig(critic="quadratic")
+
+
+def test_training_stores_the_greedy_action_as_reference(tmp_path: Path):
+    state = train_tiny_local(tmp_path / "run")
+    replay = torch.load(state, weights_only=True)["replay"]
+    act, ref = replay["act"].numpy(), replay["ref"].numpy()
+    assert np.array_equal(ref[0::2], act[0::2]) and np.array_equal(ref[1::2], act[0::2])
