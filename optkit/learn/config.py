@@ -127,6 +127,9 @@ class TrainConfig:
     """...annealed linearly to this at the last RL update (a float, not a switch)."""
     critic_warmup: int = 1000
     """RL updates that train only the critics (the actor waits until Q means something)."""
+    actor_every: int = 1
+    """After the warm-up, the actor and α are updated on every k-th RL update only (TD3's
+    delayed policy updates, Fujimoto et al. 2018); the critics on every one."""
     rl_actor_lr: float = 3e-5
     """Actor step size during RL (behaviour cloning uses actor_lr): small steps on a learned Q."""
     val_instances: int = 64
@@ -176,6 +179,7 @@ class TrainConfig:
             )
         _int(self, "bc_pretrain_updates", ge=0)
         _int(self, "critic_warmup", ge=0)
+        _int(self, "actor_every", ge=1)
         if self.bc_max_rows is not None:
             _int(self, "bc_max_rows", ge=1)
         _float(self, "gamma", ge=0.0, le=1.0)

@@ -5,6 +5,7 @@ critic points the actor the right way.
     .venv/bin/python -m optkit.learn.diagnostics critic runs/<run>/state.pt [--n 30] [--slope 0.02]
     .venv/bin/python -m optkit.learn.diagnostics margin [--n 100] [--checkpoint RAW.pt]
     .venv/bin/python -m optkit.learn.diagnostics refine runs/<run>/state.pt [--n 300]
+        [--checkpoint models/<published>.pt]
 
 `ceiling`: on held-out instances (seeds 0..n-1), the gap of the oracle's own menu sent through
 the env's `projected` map: its exact inverse action (`effort_action`), clipped to the box, which
@@ -200,9 +201,14 @@ def _agent(state_path: str):
 
 
 def refinement(
-    state_path: str, n: int = 300, steps=((0.25, 0.1), (0.5, 0.1), (0.25, 0.3))
+    state_path: str,
+    n: int = 300,
+    steps=((0.25, 0.1), (0.5, 0.1), (0.25, 0.3)),
+    checkpoint: str | None = None,
 ) -> dict[str, np.ndarray]:
-    """{"actor": gaps, "eta=..,cap=..": gaps} on held-out seeds 0..n-1 (local critic runs)."""
+    """{"actor": gaps, "eta=..,cap=..": gaps} on held-out seeds 0..n-1 (local critic runs); the
+    actor is the run's last one, or a published checkpoint's (its own decision, without any
+    critic step it carries)."""
     from optkit.learn.evaluate import gaps, oracle_objectives
 
     agent, cfg, env = _agent(state_path)
@@ -211,8 +217,14 @@ def refinement(
     insts = [api.generate(cfg.env.family, preset=cfg.env.preset, seed=k) for k in range(n)]
     optimum = oracle_objectives(cfg.env.family, insts)
     obs = torch.as_tensor(np.stack([env.reset(options={"instance": i})[0] for i in insts]))
+    decide = agent.actor.decide
+    if checkpoint is not None:
+        from optkit.learn.policy import load_checkpoint
+
+        policy = load_checkpoint(checkpoint).policy
+        decide = getattr(policy, "base", policy)
     with torch.no_grad():
-        a0 = agent.actor.decide(obs)
+        a0 = decide(obs)
         newton = agent.critic.newton_step(obs, a0)
 
     def gap_of(actions: torch.Tensor) -> np.ndarray:
@@ -242,13 +254,14 @@ def main(argv: list[str] | None = None) -> None:
     ref = sub.add_parser("refine")
     ref.add_argument("state")
     ref.add_argument("--n", type=int, default=300)
+    ref.add_argument("--checkpoint", default=None, help="refine this published actor instead")
     marg = sub.add_parser("margin")
     marg.add_argument("--n", type=int, default=100)
     marg.add_argument("--checkpoint", default=None)
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     if args.what == "refine":
-        res = refinement(args.state, args.n)
+        res = refinement(args.state, args.n, checkpoint=args.checkpoint)
         base = res["actor"]
         print("| decision | mean gap | median | better / worse than the actor |")
         print("|---|---|---|---|")

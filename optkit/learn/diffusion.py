@@ -150,6 +150,15 @@ class DiffusionActor(nn.Module):
         log_prob = (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
         return (d + log_std.exp() * xi).clamp(-1.0, 1.0), log_prob, d
 
+    def exploration_log_prob(
+        self, s: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """log π of a fresh `explore` draw, without running the chain: the Gaussian's density
+        of σ ξ does not depend on the decision it is centred on (differentiable in σ)."""
+        log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
+        xi = torch.randn((s.shape[0], self.act_dim), generator=generator)
+        return (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
+
     @torch.no_grad()
     def decide(self, s: torch.Tensor) -> torch.Tensor:
         """The deterministic action (x_T = 0, posterior means, σ = 0)."""

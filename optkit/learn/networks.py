@@ -109,6 +109,12 @@ class GaussianActor(nn.Module):
         a, log_prob = self.sample(s, generator)
         return a, log_prob, torch.tanh(self._mean_log_std(s)[0])
 
+    def exploration_log_prob(
+        self, s: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """log π of a fresh `sample` draw (it depends on the state here, through μ and σ)."""
+        return self.sample(s, generator)[1]
+
     @torch.no_grad()
     def decide(self, s: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self._mean_log_std(s)[0])

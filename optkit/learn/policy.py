@@ -9,7 +9,10 @@ runs code:
     actor                      the actor's state_dict (pruning masks included)
     meta                       env (id, family, kwargs, preset), instance_shape, config and its
                                hash, seeds, data set, versions, wall time, held-out numbers
-Loading builds the actor, checks every tensor, and compacts it (masked neurons sliced out).
+    critic, critic_kwargs,     (only runs with the `local` critic) its state_dict, constructor
+    refine                     arguments, and the decision step {"eta", "cap"}
+Loading builds the actor, checks every tensor, and compacts it (masked neurons sliced out); with a
+critic, the policy is `RefinedPolicy`: the actor's decision plus the critic's capped Newton step.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from optkit.core.status import Status
 from optkit.core.timing import Deadline
 from optkit.core.tolerances import INFEASIBLE_VIOLATION
 from optkit.learn.diffusion import DiffusionActor
-from optkit.learn.networks import GaussianActor
+from optkit.learn.networks import GaussianActor, LocalTwinQ
+from optkit.learn.pruning import mlp_flops
 
 FORMAT, FORMAT_VERSION = "optkit-policy", 1
 MODELS_ENV = "OPTKIT_MODELS"
@@ -41,10 +45,51 @@ def models_dir() -> Path:
     return Path(os.environ.get(MODELS_ENV) or Path(__file__).resolve().parents[2] / "models")
 
 
+class RefinedPolicy(torch.nn.Module):
+    """The decision of a run trained with the `local` critic: the compact actor's action a0 moved
+    by eta times the critic's Newton step, the step capped at length `cap` (action units), then
+    clipped to the box. Deterministic, like the actor."""
+
+    def __init__(self, base: torch.nn.Module, critic: LocalTwinQ, eta: float, cap: float):
+        super().__init__()
+        self.base, self.critic, self.eta, self.cap = base, critic, float(eta), float(cap)
+        self.obs_dim, self.act_dim = base.obs_dim, base.act_dim
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, s: torch.Tensor) -> torch.Tensor:
+        a0 = self.base(s)
+        step = self.eta * self.critic.newton_step(s, a0)
+        step = step * (self.cap / step.norm(dim=-1, keepdim=True)).clamp(max=1.0)
+        return (a0 + step).clamp(-1.0, 1.0)
+
+    def flops(self) -> int:
+        """The actor's FLOPs plus one pass of both critic twins (dense layers, as the actor's)."""
+        twin = [
+            (m.in_features, m.out_features)
+            for m in self.critic.q1
+            if isinstance(m, torch.nn.Linear)
+        ]
+        return int(self.base.flops()) + 2 * mlp_flops(twin)
+
+    def actor_flops(self) -> int:
+        return int(self.base.flops())
+
+    def hidden_widths(self) -> list[int]:
+        return self.base.hidden_widths()
+
+
 def save_checkpoint(
-    path: Path, algo: str, arch: str, arch_kwargs: dict, actor: torch.nn.Module, meta: dict
+    path: Path,
+    algo: str,
+    arch: str,
+    arch_kwargs: dict,
+    actor: torch.nn.Module,
+    meta: dict,
+    critic: tuple[torch.nn.Module, dict, dict] | None = None,
 ) -> None:
-    """Write atomically (temp file + rename)."""
+    """Write atomically (temp file + rename). `critic`: (LocalTwinQ, its constructor kwargs,
+    {"eta", "cap"}) for runs whose decisions take the critic's step."""
     data = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -54,6 +99,10 @@ def save_checkpoint(
         "actor": {k: v.detach().clone() for k, v in actor.state_dict().items()},
         "meta": meta,
     }
+    if critic is not None:
+        net, kwargs, refine = critic
+        data["critic"] = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        data["critic_kwargs"], data["refine"] = dict(kwargs), dict(refine)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(data, tmp)
@@ -67,7 +116,8 @@ class LoadedPolicy:
     actor: torch.nn.Module
     """The full actor (masks included), in eval mode."""
     policy: torch.nn.Module
-    """The compacted deterministic policy: obs (B, obs_dim) -> action (B, d)."""
+    """The compacted deterministic policy: obs (B, obs_dim) -> action (B, d) (a RefinedPolicy
+    when the checkpoint carries a critic)."""
     meta: dict[str, Any]
 
 
@@ -102,7 +152,19 @@ def load_checkpoint(path: str | os.PathLike[str]) -> LoadedPolicy:
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise _bad(path, f"actor tensor {name} holds NaN or inf")
     actor.eval()
-    return LoadedPolicy(str(path), str(data["algo"]), actor, actor.compact(), dict(data["meta"]))
+    policy = actor.compact()
+    if "critic" in data:
+        try:
+            critic = LocalTwinQ(**data["critic_kwargs"])
+            critic.load_state_dict(data["critic"])
+            eta, cap = float(data["refine"]["eta"]), float(data["refine"]["cap"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise _bad(path, f"critic does not match its critic_kwargs ({exc})") from None
+        for name, tensor in critic.state_dict().items():
+            if not bool(torch.isfinite(tensor).all()):
+                raise _bad(path, f"critic tensor {name} holds NaN or inf")
+        policy = RefinedPolicy(policy, critic, eta, cap)
+    return LoadedPolicy(str(path), str(data["algo"]), actor, policy, dict(data["meta"]))
 
 
 @cache

@@ -151,6 +151,7 @@ def pruning_sweep(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "rho": float(m["config"]["prune_rate"]),
                 "gap": float(m["heldout"]["mean_gap"]),
                 "flops": int(m["heldout"]["flops"]),
+                "actor_flops": int(getattr(r["policy"], "actor_flops", r["policy"].flops)()),
                 "throughput": 1.0 / sec,
                 "widths": r["policy"].hidden_widths(),
             }
@@ -199,14 +200,14 @@ def main(argv: list[str] | None = None) -> None:
     if points:
         print()
         print(
-            "| checkpoint | ϱ | hidden widths | held-out gap | FLOPs/decision "
+            "| checkpoint | ϱ | hidden widths | held-out gap | FLOPs/decision (actor) "
             "| batch-1024 decisions/s |"
         )
         print("|---|---|---|---|---|---|")
         for p in points:
             print(
                 f"| {p['name']} | {p['rho']:g} | {p['widths']} | {100 * p['gap']:.2f}% "
-                f"| {p['flops']:,} | {p['throughput']:,.0f} |"
+                f"| {p['flops']:,} ({p['actor_flops']:,}) | {p['throughput']:,.0f} |"
             )
         plot_pruning(points, args.img / "edmsac-pruning.png")
 

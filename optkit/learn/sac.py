@@ -164,9 +164,9 @@ class SoftActorCritic:
 
         self.critic.requires_grad_(False)
         if self.local:  # denoise toward the critic's improved decision (module docstring)
-            _, logp, decision = self.actor.explore(s, self.generator)
+            logp = self.actor.exploration_log_prob(s, self.generator)
             with torch.no_grad():
-                a_det = decision.detach()
+                a_det = self.actor.decide(s)
                 step = cfg.improve_step * self.critic.newton_step(s, a_det)
                 norm = step.norm(dim=-1, keepdim=True)
                 step = step * (IMPROVE_MAX_NORM / norm).clamp(max=1.0)

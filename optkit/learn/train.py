@@ -71,7 +71,7 @@ from optkit.learn.evaluate import (
 )
 from optkit.learn.policy import instance_shape, save_checkpoint
 from optkit.learn.replay import ReplayBuffer
-from optkit.learn.sac import SAC, SoftActorCritic
+from optkit.learn.sac import IMPROVE_MAX_NORM, SAC, SoftActorCritic
 
 BC_EVAL_EVERY = 500
 STATE_NAME, CURVE_NAME = "state.pt", "curve.csv"
@@ -245,7 +245,8 @@ def train(
     n_iters, rl_updates = _rl_schedule(algo, cfg)
     bc_updates = cfg.bc_pretrain_updates if bc is not None else 0
     actor_rl_updates = max(0, rl_updates - cfg.critic_warmup)
-    agent = _build_agent(algo, cfg, obs_dim, act_dim, seeds, bc_updates + actor_rl_updates)
+    actor_steps = math.ceil(actor_rl_updates / cfg.actor_every)  # the pruning ramp counts these
+    agent = _build_agent(algo, cfg, obs_dim, act_dim, seeds, bc_updates + actor_steps)
     buffer = ReplayBuffer(obs_dim, act_dim, cfg.buffer_size, np.random.default_rng(seeds[3]))
     bc_rng, explore_rng = np.random.default_rng(seeds[4]), np.random.default_rng(seeds[5])
 
@@ -430,7 +431,8 @@ def train(
                 warm = rl_done < cfg.critic_warmup
                 if rl_done == cfg.critic_warmup and cfg.critic == "local":  # first RL actor step
                     agent.restart_actor_optimizer(cfg.rl_actor_lr)
-                metrics = agent.rl_step(buffer.sample(cfg.batch_size), bc_batch, weight, not warm)
+                actor_turn = not warm and (rl_done - cfg.critic_warmup) % cfg.actor_every == 0
+                metrics = agent.rl_step(buffer.sample(cfg.batch_size), bc_batch, weight, actor_turn)
                 metrics["bc_weight"] = weight if bc is not None else 0.0
                 rl_done += 1
                 _finite(metrics, f"RL update {rl_done} (iteration {iteration})")
@@ -511,8 +513,9 @@ suite reproduces (the full 500 are reproduced by a slow test)."""
 def publish(
     run: Run, models_dir: Path, name: str, heldout_n: int = 500, latency: bool = True
 ) -> tuple[Path, Path]:
-    """Write models_dir/<name>.pt (actor only) and <name>.md (the card), and the curve CSV as
-    models_dir/logs/<name>.csv. Returns (checkpoint, card)."""
+    """Write models_dir/<name>.pt (the published actor; with the `local` critic also the final
+    critic, whose capped Newton step the decision takes) and <name>.md (the card), and the curve
+    CSV as models_dir/logs/<name>.csv. Returns (checkpoint, card)."""
     from optkit.learn.evaluate import checkpoint_report
 
     cfg = run.cfg
@@ -555,9 +558,15 @@ def publish(
         "host_cpus": os.cpu_count(),
         "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    critic = None
+    if cfg.critic == "local":  # decisions take the final critic's step (policy.RefinedPolicy)
+        refine = {"eta": cfg.improve_step, "cap": IMPROVE_MAX_NORM}
+        kwargs = {"obs_dim": run.obs_dim, "act_dim": run.act_dim, "width": cfg.critic_width}
+        critic = (run.agent.critic, kwargs, refine)
+        meta["decision"] = {"critic_step": refine}
     ckpt = models_dir / f"{name}.pt"
     actor = run.published_actor()
-    save_checkpoint(ckpt, run.algo, arch, arch_kwargs, actor, meta)
+    save_checkpoint(ckpt, run.algo, arch, arch_kwargs, actor, meta, critic)
     if latency:
         report = checkpoint_report(str(ckpt), n=heldout_n)
     else:
@@ -584,7 +593,7 @@ def publish(
         "infeasible_share": float(np.mean(viol[:SUBSET_N] > 1e-6)),
     }
     meta["heldout"] = report
-    save_checkpoint(ckpt, run.algo, arch, arch_kwargs, actor, meta)
+    save_checkpoint(ckpt, run.algo, arch, arch_kwargs, actor, meta, critic)
     (models_dir / "logs").mkdir(parents=True, exist_ok=True)
     _write_curve(models_dir / "logs" / f"{name}.csv", run.rows)
     card = models_dir / f"{name}.md"
@@ -634,6 +643,15 @@ def render_card(algo: str, meta: dict[str, Any]) -> str:
         f"other jobs (torch {meta['torch_version']}, 1 torch thread); validation gap reached 1% "
         f"{reached}; run complete: {meta['complete']}. Published actor: validation point "
         f"{json.dumps(meta['published'])}.",
+        *(
+            [
+                "Decision: the published actor's action plus eta times the final critic's Newton "
+                f"step, capped in length ({json.dumps(meta['decision']['critic_step'])}); the "
+                "held-out numbers above are those decisions'."
+            ]
+            if "decision" in meta
+            else []
+        ),
         f"Warm-start data: {json.dumps(meta['data'])}.",
         f"Seed {meta['seed']}; config hash `{meta['config_hash']}`.",
         "",

@@ -49,16 +49,16 @@ def tiny_config(algo: str, data: Path | None = None, **overrides) -> TrainConfig
     return CONFIG_TYPES[algo](**fields)
 
 
-def train_tiny_local(run_dir: Path) -> Path:
-    """A tiny EDMSAC run with the `local` critic (8 env steps, 2 per instance); its state.pt."""
+def train_tiny_local(run_dir: Path):
+    """A tiny EDMSAC run with the `local` critic (8 env steps, 2 per instance); its Run (the
+    state is run_dir/state.pt)."""
     from optkit.learn.train import train
 
     cfg = tiny_config(
         "edmsac", None, samples_per_instance=2, greedy_baseline=True, critic="local",
         total_env_steps=8, learning_starts=4,
     )  # fmt: skip
-    train("edmsac", cfg, run_dir)
-    return run_dir / "state.pt"
+    return train("edmsac", cfg, run_dir)
 
 
 def write_ground_truth(path: Path, seeds: range, extra_rows: list[dict] | None = None) -> Path:

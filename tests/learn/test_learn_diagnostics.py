@@ -46,8 +46,8 @@ def test_margin_menu_pays_for_its_slack():
 
 
 def test_refinement_scores_the_critic_step_against_the_actor(tmp_path: Path):
-    state = train_tiny_local(tmp_path / "run")
-    res = refinement(str(state), n=2, steps=((0.5, 0.1),))
+    train_tiny_local(tmp_path / "run")
+    res = refinement(str(tmp_path / "run" / "state.pt"), n=2, steps=((0.5, 0.1),))
     assert list(res) == ["actor", "eta=0.5, cap=0.1"]
     assert all(g.shape == (2,) and np.isfinite(g).all() for g in res.values())
     with pytest.raises(SystemExit, match="not 'local'"):

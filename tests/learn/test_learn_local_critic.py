@@ -97,7 +97,39 @@ def test_local_needs_the_greedy_reference_and_a_known_name():
 
 
 def test_training_stores_the_greedy_action_as_reference(tmp_path: Path):
-    state = train_tiny_local(tmp_path / "run")
-    replay = torch.load(state, weights_only=True)["replay"]
+    train_tiny_local(tmp_path / "run")
+    replay = torch.load(tmp_path / "run" / "state.pt", weights_only=True)["replay"]
     act, ref = replay["act"].numpy(), replay["ref"].numpy()
     assert np.array_equal(ref[0::2], act[0::2]) and np.array_equal(ref[1::2], act[0::2])
+
+
+def test_a_local_run_publishes_decisions_with_the_critic_step(tmp_path: Path):
+    """The checkpoint carries the final critic; the loaded policy is the actor's decision plus
+    eta times the critic's Newton step, capped in length, and the card says so."""
+    from optkit.learn.policy import RefinedPolicy, load_checkpoint
+    from optkit.learn.sac import IMPROVE_MAX_NORM
+    from optkit.learn.train import publish
+
+    run = train_tiny_local(tmp_path / "run")
+    cfg = run.cfg
+    ckpt, card = publish(run, tmp_path / "models", "local", heldout_n=4, latency=False)
+    loaded = load_checkpoint(ckpt)
+    policy = loaded.policy
+    assert isinstance(policy, RefinedPolicy)
+    assert (policy.eta, policy.cap) == (cfg.improve_step, IMPROVE_MAX_NORM)
+    s = torch.rand(6, loaded.actor.obs_dim)
+    a0 = policy.base(s)
+    step = policy.eta * run.agent.critic.newton_step(s, a0)
+    step = step * (IMPROVE_MAX_NORM / step.norm(dim=-1, keepdim=True)).clamp(max=1.0)
+    assert torch.allclose(policy(s), (a0 + step).clamp(-1, 1), atol=1e-6)
+    assert policy.flops() > policy.base.flops()
+    assert "Newton step" in card.read_text()
+    from optkit.learn.diagnostics import refinement
+
+    res = refinement(str(tmp_path / "run" / "state.pt"), 2, ((0.25, 0.1),), checkpoint=str(ckpt))
+    assert all(g.shape == (2,) and np.isfinite(g).all() for g in res.values())
+    bad = torch.load(ckpt, weights_only=True)
+    bad["critic"] = {k: v * float("nan") for k, v in bad["critic"].items()}
+    torch.save(bad, tmp_path / "bad.pt")
+    with pytest.raises(InvalidInputError, match="critic tensor"):
+        load_checkpoint(tmp_path / "bad.pt")

@@ -156,3 +156,18 @@ def test_greedy_baseline_stores_advantages_over_the_greedy_episode(tmp_path: Pat
         assert expected != 0.0
     with pytest.raises(Exception, match="greedy_baseline"):
         tiny_config("edmsac", None, greedy_baseline=True)  # samples_per_instance = 1
+
+
+def test_delayed_actor_updates(tmp_path: Path):
+    """actor_every = k: after the critic warm-up the actor moves on every k-th RL update only
+    (TD3's policy delay); the critics on all of them."""
+    counts = {}
+    for k in (1, 3):
+        cfg = tiny_config("sac", None, total_env_steps=40, critic_warmup=2, actor_every=k)
+        run = train("sac", cfg, tmp_path / f"k{k}")
+        counts[k] = run.agent.actor_updates  # no data set: no cloning updates
+    # 40 steps / 4 envs = 10 iterations, the first 1 before learning_starts = 8: 9 x 2 updates
+    assert counts[1] == 18 - 2
+    assert counts[3] == 6  # updates 2, 5, 8, 11, 14, 17 of 0..17
+    with pytest.raises(Exception, match="actor_every"):
+        tiny_config("sac", None, actor_every=0)
