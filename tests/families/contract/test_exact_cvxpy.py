@@ -431,20 +431,15 @@ def test_large_preset_at_moderate_size_is_certified(seed, n):
     assert res.evaluation.max_violation <= 1e-7 and res.gap <= 1e-6
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG optkit/families/contract/exact_cvxpy.py solve(): at I = 18..20 Clarabel stops "
-    "with InsufficientProgress (gap stalls ~1e-4), cvxpy raises SolverError and the result is "
-    "status ERROR with no decision, although the spec says large-I problems are rescaled so they "
-    "finish OPTIMAL (stretch: I = 20) and the preset `large` draws I up to 20",
-)
 @pytest.mark.parametrize("seed, n", [(2, 18), (0, 20)])
 def test_large_preset_at_full_size_is_optimal(seed, n):
-    """`large` draws I in 8..20; every instance it draws should be solved OPTIMAL."""
+    """`large` draws I in 8..20; every instance it draws should be solved OPTIMAL (the spec's
+    stretch: I = 20). Both seeds stall with Clarabel's defaults (InsufficientProgress, gap ~1e-4)
+    and are certified by the retry with a shorter maximum step."""
     res = optkit.solve(gen("large", seed, n), solver="cvxpy")
     assert res.status is Status.OPTIMAL, (res.status, res.message)
+    assert "clarabel_retry" in res.flags
+    assert res.evaluation.max_violation <= 1e-7 and res.gap <= 1e-6
 
 
 def test_first_solve_in_a_process_equals_the_next():
