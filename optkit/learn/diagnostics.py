@@ -210,6 +210,7 @@ def refinement(
     actor is the run's last one, or a published checkpoint's (its own decision, without any
     critic step it carries)."""
     from optkit.learn.evaluate import gaps, oracle_objectives
+    from optkit.learn.networks import capped_move
 
     agent, cfg, env = _agent(state_path)
     if cfg.critic != "local":
@@ -236,9 +237,7 @@ def refinement(
 
     out = {"actor": gap_of(a0)}
     for eta, cap in steps:
-        step = eta * newton
-        step = step * (cap / step.norm(dim=-1, keepdim=True)).clamp(max=1.0)
-        out[f"eta={eta:g}, cap={cap:g}"] = gap_of((a0 + step).clamp(-1.0, 1.0))
+        out[f"eta={eta:g}, cap={cap:g}"] = gap_of(capped_move(a0, eta * newton, cap))
     return out
 
 

@@ -77,6 +77,17 @@ class LocalTwinQ(nn.Module):
         (g1, h1), (g2, h2) = self.heads(s, ref)
         return LOCAL_SCALE * (g1 + g2) / (h1 + h2)
 
+    def improved(self, s: torch.Tensor, ref: torch.Tensor, eta: float, cap: float) -> torch.Tensor:
+        """ref moved by eta times the Newton step, the move capped at length `cap` (action
+        units: the model is fitted on samples about LOCAL_SCALE from ref), clipped to the box."""
+        return capped_move(ref, eta * self.newton_step(s, ref), cap)
+
+
+def capped_move(ref: torch.Tensor, step: torch.Tensor, cap: float) -> torch.Tensor:
+    """clip(ref + step, -1, 1) with each row of step shortened to length <= cap."""
+    step = step * (cap / step.norm(dim=-1, keepdim=True)).clamp(max=1.0)
+    return (ref + step).clamp(-1.0, 1.0)
+
 
 class GaussianActor(nn.Module):
     """SAC's actor: a = tanh(μ + σ ξ) with the change-of-variables log-density (Haarnoja et al.)."""

@@ -58,10 +58,7 @@ class RefinedPolicy(torch.nn.Module):
         self.eval()
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
-        a0 = self.base(s)
-        step = self.eta * self.critic.newton_step(s, a0)
-        step = step * (self.cap / step.norm(dim=-1, keepdim=True)).clamp(max=1.0)
-        return (a0 + step).clamp(-1.0, 1.0)
+        return self.critic.improved(s, self.base(s), self.eta, self.cap)
 
     def flops(self) -> int:
         """The actor's FLOPs plus one pass of both critic twins (dense layers, as the actor's)."""

@@ -167,10 +167,7 @@ class SoftActorCritic:
             logp = self.actor.exploration_log_prob(s, self.generator)
             with torch.no_grad():
                 a_det = self.actor.decide(s)
-                step = cfg.improve_step * self.critic.newton_step(s, a_det)
-                norm = step.norm(dim=-1, keepdim=True)
-                step = step * (IMPROVE_MAX_NORM / norm).clamp(max=1.0)
-                target = (a_det + step).clamp(-1.0, 1.0)
+                target = self.critic.improved(s, a_det, cfg.improve_step, IMPROVE_MAX_NORM)
             q_term = -self.actor.bc_loss(s, target, self.generator)
         else:
             a_new, logp = self.actor.sample(s, self.generator)
