@@ -103,7 +103,8 @@ def solve(
     t1 = time.perf_counter()
     if name == DEFAULT_SOLVER:
         # The settings of exact_highs.py (it says why): presolve off, pseudo-costs trusted,
-        # feasibility tolerances 1e-9.
+        # feasibility tolerances 1e-9, the root reduced-cost heuristic off (its sub-MIP's
+        # presolve ignores every limit).
         import highspy
 
         limit = options.pop("time_limit", None)
@@ -118,6 +119,7 @@ def solve(
                 "mip_pscost_minreliable": 0,
                 "mip_feasibility_tolerance": 1e-9,
                 "primal_feasibility_tolerance": 1e-9,
+                "mip_heuristic_run_root_reduced_cost": False,
             },
         )
     else:
