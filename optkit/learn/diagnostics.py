@@ -151,17 +151,19 @@ def margin_costs(n: int, margins=MARGINS) -> dict[float, np.ndarray]:
     """{m: per held-out instance gap of margin_menu(m)} (NaN where it failed)."""
     from optkit.families.contract.evaluate import evaluate
     from optkit.families.contract.fast import solve_batch
+    from optkit.learn.evaluate import gaps
 
     insts = [api.generate("contract", preset="default", seed=k) for k in range(n)]
     outs, _ = solve_batch(insts)
+    optimum = np.array([res.objective for res in outs], float)
     out = {}
     for m in margins:
-        gaps = []
-        for inst, res in zip(insts, outs, strict=True):
-            menu = margin_menu(inst, m)
-            obj = float(evaluate(inst, menu).objective) if menu is not None else np.nan
-            gaps.append((res.objective - obj) / max(abs(res.objective), 1.0))
-        out[m] = np.array(gaps)
+        menus = [margin_menu(inst, m) for inst in insts]
+        objective = [
+            float(evaluate(inst, menu).objective) if menu is not None else np.nan
+            for inst, menu in zip(insts, menus, strict=True)
+        ]
+        out[m] = gaps(optimum, np.array(objective))
     return out
 
 

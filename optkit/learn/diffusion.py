@@ -30,6 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from optkit.learn.networks import gaussian_log_prob
 from optkit.learn.pruning import MaskedMLP, PlainMLP, compact, mlp_flops
 
 LOG_STD_MIN, LOG_STD_MAX = -6.0, 0.0
@@ -135,20 +136,17 @@ class DiffusionActor(nn.Module):
         log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
         xi = torch.randn(x0.shape, generator=generator)
         a = x0 + log_std.exp() * xi
-        log_prob = (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
-        return a.clamp(-1.0, 1.0), log_prob
+        return a.clamp(-1.0, 1.0), gaussian_log_prob(log_std, xi)
 
-    def explore(
-        self, s: torch.Tensor, generator: torch.Generator | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(a, log π(a|s), d): the exploration Gaussian around the deterministic decision d
-        instead of around a stochastic chain sample (the `local` critic's samples must stay
-        near the action its slopes are measured at); differentiable."""
+    @torch.no_grad()
+    def explore(self, s: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """An exploration action from the Gaussian around the deterministic decision, instead of
+        around a stochastic chain sample (the `local` critic's samples must stay near the action
+        its slopes are measured at)."""
         d = self.chain(s, stochastic=False)
         log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
         xi = torch.randn(d.shape, generator=generator)
-        log_prob = (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
-        return (d + log_std.exp() * xi).clamp(-1.0, 1.0), log_prob, d
+        return (d + log_std.exp() * xi).clamp(-1.0, 1.0)
 
     def exploration_log_prob(
         self, s: torch.Tensor, generator: torch.Generator | None = None
@@ -157,7 +155,7 @@ class DiffusionActor(nn.Module):
         of σ ξ does not depend on the decision it is centred on (differentiable in σ)."""
         log_std = self.log_std.clamp(LOG_STD_MIN, LOG_STD_MAX)
         xi = torch.randn((s.shape[0], self.act_dim), generator=generator)
-        return (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
+        return gaussian_log_prob(log_std, xi)
 
     @torch.no_grad()
     def decide(self, s: torch.Tensor) -> torch.Tensor:

@@ -12,6 +12,11 @@ from torch.nn import functional as F
 LOG_STD_MIN, LOG_STD_MAX = -6.0, 1.0
 
 
+def gaussian_log_prob(log_std: torch.Tensor, xi: torch.Tensor) -> torch.Tensor:
+    """log N(σ ξ; 0, σ²) summed over the last axis: Σ -log σ - ½ log 2π - ½ ξ²."""
+    return (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
+
+
 def mlp(in_dim: int, width: int, depth: int, out_dim: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     for k in range(depth):
@@ -109,16 +114,12 @@ class GaussianActor(nn.Module):
         u = mean + log_std.exp() * xi
         a = torch.tanh(u)
         # log N(u) - Σ log(1 - tanh(u)²), the latter in the stable form 2(log 2 - u - softplus(-2u))
-        log_prob = (-log_std - 0.5 * math.log(2 * math.pi) - 0.5 * xi.pow(2)).sum(-1)
-        log_prob = log_prob - (2 * (math.log(2) - u - F.softplus(-2 * u))).sum(-1)
-        return a, log_prob
+        squash = (2 * (math.log(2) - u - F.softplus(-2 * u))).sum(-1)
+        return a, gaussian_log_prob(log_std, xi) - squash
 
-    def explore(
-        self, s: torch.Tensor, generator: torch.Generator | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(a, log π(a|s), tanh(μ)): `sample` already explores around the decision tanh(μ)."""
-        a, log_prob = self.sample(s, generator)
-        return a, log_prob, torch.tanh(self._mean_log_std(s)[0])
+    def explore(self, s: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """An exploration action: `sample` already explores around the decision tanh(μ)."""
+        return self.sample(s, generator)[0]
 
     def exploration_log_prob(
         self, s: torch.Tensor, generator: torch.Generator | None = None

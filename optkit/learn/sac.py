@@ -91,7 +91,7 @@ class SoftActorCritic:
             if not stochastic:
                 a = self.actor.decide(s)
             elif self.local:  # near the decision, where the local critic measures slopes
-                a = self.actor.explore(s, self.generator)[0]
+                a = self.actor.explore(s, self.generator)
             else:
                 a = self.actor.sample(s, self.generator)[0]
         return a.numpy().astype(np.float32)
