@@ -95,9 +95,10 @@ class TrainConfig:
     """"mlp": twin Q(s, a) MLPs. "local" (needs greedy_baseline): twin diagonal-quadratic models
     of the advantage around the greedy action a0 that the same state's group played (inputs
     s and a0; networks.LocalTwinQ), and the actor is denoised toward a0 plus `improve_step`
-    times their Newton step (sac.py). Fitted offline on BC's actions, such a critic's one step
-    took the held-out gap from 0.81% to 0.55%; an MLP Q's gradient pointed the wrong way
-    (docs/edmsac.md, "A critic built around the greedy action")."""
+    times their Newton step (sac.py); a published run decides with the final critic's step
+    (policy.RefinedPolicy). The MLP Q's gradient pointed the wrong way; this critic's step took
+    a published actor's held-out gap from 0.880% to 0.690% (docs/edmsac.md, "A critic built
+    around the greedy action")."""
     improve_step: float = 0.25
     """η: the share of the local critic's Newton step the actor is moved toward per target."""
     normalize_reward: bool = True
