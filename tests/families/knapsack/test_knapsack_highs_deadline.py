@@ -45,11 +45,15 @@ def test_n5000_returns_within_limit(n5000):
 
 def test_deadline_expiring_mid_solve_returns_incumbent(n5000):
     """A 2 s deadline expires in the root loop (the first incumbent, from feasibility jump, comes
-    at ~0.4 s; proving optimality took 4.8 s): TIME_LIMIT, on time, with that incumbent and the
-    root bound."""
+    at ~0.4 s; proving optimality took 4.5-4.8 s here): TIME_LIMIT, on time, with that incumbent
+    and the root bound. A host more than twice as fast may prove it within 2 s: then OPTIMAL, on
+    time, with a closed gap (the deadline is still checked)."""
     limit = 2.0
     res = optkit.solve(n5000, "highs", threads=2, time_limit_s=limit)
     assert res.timing.wall_s <= limit + tolerance_s(limit), res.message
-    assert res.status is Status.TIME_LIMIT, res.message
+    assert res.status in (Status.TIME_LIMIT, Status.OPTIMAL), res.message
     check_answer(res)
-    assert res.bound > res.objective  # not proved: the gap is open
+    if res.status is Status.TIME_LIMIT:
+        assert res.bound > res.objective  # not proved: the gap is open
+    else:
+        assert res.bound - res.objective <= 1e-6 * max(1.0, abs(res.objective))
