@@ -3,7 +3,8 @@
     .venv/bin/python -m optkit.learn.report [--models models] [--img docs/img]
 
 Reads every models/<name>.pt (its card numbers: held-out gap, CI, infeasible share, FLOPs,
-latency) and models/logs/<name>.csv (its curve); prints the markdown tables of docs/edmsac.md and
+latency) and models/logs/<name>.csv (its curve); prints the markdown tables of docs/edmsac.md
+(for a checkpoint that decides with the critic's step, also its actor alone, re-measured) and
 writes docs/img/edmsac-curves.png (validation gap vs wall time, one line per run) and, when
 pruning-sweep checkpoints exist, docs/img/edmsac-pruning.png (gap, FLOPs and batch-1024
 throughput vs ϱ). Throughput is re-measured here on this machine (batch 1024, median of 20).
@@ -71,6 +72,43 @@ def seed_table(runs: list[dict[str, Any]]) -> str:
         if g:
             per = ", ".join(f"{100 * x:.2f}%" for x in g)
             lines.append(f"| {algo} | {len(g)} | {per} | {100 * np.mean(g):.2f}% |")
+    return "\n".join(lines)
+
+
+def step_table(runs: list[dict[str, Any]], n: int = 500) -> str:
+    """What the critic's step adds: held-out mean gap of each refined policy's actor alone and
+    of its decision (actor + step), paired on the same instances, with how many got better."""
+    from optkit.learn.evaluate import (
+        HELDOUT_SEED0,
+        gaps,
+        make_env,
+        make_instances,
+        oracle_objectives,
+        rollout,
+        torch_decide,
+    )
+
+    refined = [r for r in runs if hasattr(r["policy"], "base")]
+    if not refined:
+        return ""
+    env_meta = refined[0]["meta"]["env"]
+    insts = make_instances(env_meta["family"], env_meta["preset"], n, HELDOUT_SEED0)
+    optimum = oracle_objectives(env_meta["family"], insts)
+    lines = [
+        "| checkpoint | actor alone | actor + critic step | better / worse | critic FLOPs |",
+        "|---|---|---|---|---|",
+    ]
+    for r in refined:
+        m = r["meta"]["env"]
+        env = make_env(m["id"], m["kwargs"], m["family"])
+        alone = gaps(optimum, rollout(env, torch_decide(r["policy"].base), insts).objective)
+        step = gaps(optimum, rollout(env, torch_decide(r["policy"]), insts).objective)
+        critic_flops = r["policy"].flops() - r["policy"].actor_flops()
+        lines.append(
+            f"| {r['name']} | {100 * alone.mean():.3f}% | {100 * step.mean():.3f}% "
+            f"| {int((step < alone - 1e-9).sum())} / {int((step > alone + 1e-9).sum())} "
+            f"| {critic_flops:,} |"
+        )
     return "\n".join(lines)
 
 
@@ -194,6 +232,10 @@ def main(argv: list[str] | None = None) -> None:
     print(seed_table(runs))
     print()
     print(gap_table(runs))
+    steps = step_table(runs)
+    if steps:
+        print()
+        print(steps)
     args.img.mkdir(parents=True, exist_ok=True)
     plot_curves(runs, args.img / "edmsac-curves.png")
     points = pruning_sweep(runs)

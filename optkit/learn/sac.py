@@ -96,6 +96,20 @@ class SoftActorCritic:
                 a = self.actor.sample(s, self.generator)[0]
         return a.numpy().astype(np.float32)
 
+    def decision(self, obs: np.ndarray, refined: bool = False) -> np.ndarray:
+        """The deterministic action; with `refined` (local critic only) moved by η times the
+        critic's capped Newton step, as policy.RefinedPolicy decides."""
+        if not refined:
+            return self.act(obs, stochastic=False)
+        if not self.local:
+            raise ValueError("a refined decision needs the local critic")
+        s = _tensor(obs)
+        with torch.no_grad():
+            a = self.critic.improved(
+                s, self.actor.decide(s), self.cfg.improve_step, IMPROVE_MAX_NORM
+            )
+        return a.numpy().astype(np.float32)
+
     def next_action(self, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.actor.sample(s, self.generator)
 

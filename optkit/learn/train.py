@@ -123,6 +123,9 @@ class Run:
     """Index in `rows` of the best validation gap."""
     best_actor: dict[str, torch.Tensor] | None
     """The actor's state at that point."""
+    best_critic: dict[str, torch.Tensor] | None = None
+    """The `local` critic's state at that point, when its step was part of the decision there
+    (an RL point); None at a behaviour-cloning point, whose decision is the actor's alone."""
 
     def published_actor(self) -> torch.nn.Module:
         """The actor `publish` writes: the best validation point's (select_best) or the last."""
@@ -131,6 +134,19 @@ class Run:
         actor = copy.deepcopy(self.agent.actor)
         actor.load_state_dict(self.best_actor)
         return actor
+
+    def published_critic(self) -> torch.nn.Module | None:
+        """The `local` critic whose step the published decision takes, or None (the actor's
+        own decision): the best point's (select_best), or the last one's after any RL."""
+        if self.cfg.critic != "local":
+            return None
+        if not self.cfg.select_best or self.best_actor is None:
+            return self.agent.critic if self.rows[-1]["phase"] in ("rl", "end") else None
+        if self.best_critic is None:
+            return None
+        critic = copy.deepcopy(self.agent.critic)
+        critic.load_state_dict(self.best_critic)
+        return critic
 
 
 def run_name(algo: str, cfg: TrainConfig) -> str:
@@ -245,7 +261,8 @@ def train(
     n_iters, rl_updates = _rl_schedule(algo, cfg)
     bc_updates = cfg.bc_pretrain_updates if bc is not None else 0
     actor_rl_updates = max(0, rl_updates - cfg.critic_warmup)
-    actor_steps = math.ceil(actor_rl_updates / cfg.actor_every)  # the pruning ramp counts these
+    # the pruning ramp counts these (none with a fixed actor, actor_every = 0)
+    actor_steps = math.ceil(actor_rl_updates / cfg.actor_every) if cfg.actor_every else 0
     agent = _build_agent(algo, cfg, obs_dim, act_dim, seeds, bc_updates + actor_steps)
     buffer = ReplayBuffer(obs_dim, act_dim, cfg.buffer_size, np.random.default_rng(seeds[3]))
     bc_rng, explore_rng = np.random.default_rng(seeds[4]), np.random.default_rng(seeds[5])
@@ -256,7 +273,13 @@ def train(
 
     bc_done, iteration, env_steps, rl_done, wall_before = 0, 0, 0, 0, 0.0
     rows: list[dict[str, Any]] = []
-    best: dict[str, Any] = {"key": None, "val_gap": math.inf, "row": -1, "actor": None}
+    best: dict[str, Any] = {
+        "key": None,
+        "val_gap": math.inf,
+        "row": -1,
+        "actor": None,
+        "critic": None,
+    }
     env_errors: list[str] = []
     needs_reset = [True] * cfg.n_envs
     obs = np.zeros((cfg.n_envs, obs_dim), np.float32)
@@ -324,7 +347,10 @@ def train(
         )
 
     def validate(phase: str, history: list[dict[str, float]], extra: dict[str, float]) -> None:
-        roll = rollout(val_env, lambda o: agent.act(o, stochastic=False), val_insts)
+        # a local-critic run's decision after any RL is the actor's plus the critic's step
+        # (policy.RefinedPolicy): validate, select and publish that decision
+        refined = cfg.critic == "local" and rl_done > 0
+        roll = rollout(val_env, lambda o: agent.decision(o, refined), val_insts)
         stats = summarize(gaps(val_opt, roll.objective), roll.feasible)
         row = {
             "phase": phase,
@@ -348,6 +374,11 @@ def train(
         if best.get("key") is None or key < best["key"]:
             best["key"], best["val_gap"], best["row"] = key, stats["mean_gap"], len(rows) - 1
             best["actor"] = {k: v.detach().clone() for k, v in agent.actor.state_dict().items()}
+            best["critic"] = (
+                {k: v.detach().clone() for k, v in agent.critic.state_dict().items()}
+                if refined
+                else None
+            )
 
     def out_of_time() -> bool:
         if stop_at_iteration is not None and iteration >= stop_at_iteration:
@@ -431,7 +462,11 @@ def train(
                 warm = rl_done < cfg.critic_warmup
                 if rl_done == cfg.critic_warmup and cfg.critic == "local":  # first RL actor step
                     agent.restart_actor_optimizer(cfg.rl_actor_lr)
-                actor_turn = not warm and (rl_done - cfg.critic_warmup) % cfg.actor_every == 0
+                actor_turn = (
+                    not warm
+                    and cfg.actor_every > 0
+                    and (rl_done - cfg.critic_warmup) % cfg.actor_every == 0
+                )
                 metrics = agent.rl_step(buffer.sample(cfg.batch_size), bc_batch, weight, actor_turn)
                 metrics["bc_weight"] = weight if bc is not None else 0.0
                 rl_done += 1
@@ -453,6 +488,7 @@ def train(
         env_errors=env_errors,
         best_row=best["row"],
         best_actor=best["actor"],
+        best_critic=best.get("critic"),
         algo=algo,
         cfg=cfg,
         agent=agent,
@@ -559,10 +595,11 @@ def publish(
         "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     critic = None
-    if cfg.critic == "local":  # decisions take the final critic's step (policy.RefinedPolicy)
+    published_critic = run.published_critic()
+    if published_critic is not None:  # decisions take its step (policy.RefinedPolicy)
         refine = {"eta": cfg.improve_step, "cap": IMPROVE_MAX_NORM}
         kwargs = {"obs_dim": run.obs_dim, "act_dim": run.act_dim, "width": cfg.critic_width}
-        critic = (run.agent.critic, kwargs, refine)
+        critic = (published_critic, kwargs, refine)
         meta["decision"] = {"critic_step": refine}
     ckpt = models_dir / f"{name}.pt"
     actor = run.published_actor()
@@ -645,7 +682,8 @@ def render_card(algo: str, meta: dict[str, Any]) -> str:
         f"{json.dumps(meta['published'])}.",
         *(
             [
-                "Decision: the published actor's action plus eta times the final critic's Newton "
+                "Decision: the published actor's action plus eta times the same validation "
+                "point's critic's Newton "
                 f"step, capped in length ({json.dumps(meta['decision']['critic_step'])}); the "
                 "held-out numbers above are those decisions'."
             ]

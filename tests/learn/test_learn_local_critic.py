@@ -119,7 +119,7 @@ def test_a_local_run_publishes_decisions_with_the_critic_step(tmp_path: Path):
     assert (policy.eta, policy.cap) == (cfg.improve_step, IMPROVE_MAX_NORM)
     s = torch.rand(6, loaded.actor.obs_dim)
     a0 = policy.base(s)
-    step = policy.eta * run.agent.critic.newton_step(s, a0)
+    step = policy.eta * run.published_critic().newton_step(s, a0)
     step = step * (IMPROVE_MAX_NORM / step.norm(dim=-1, keepdim=True)).clamp(max=1.0)
     assert torch.allclose(policy(s), (a0 + step).clamp(-1, 1), atol=1e-6)
     assert policy.flops() > policy.base.flops()
@@ -133,3 +133,81 @@ def test_a_local_run_publishes_decisions_with_the_critic_step(tmp_path: Path):
     torch.save(bad, tmp_path / "bad.pt")
     with pytest.raises(InvalidInputError, match="critic tensor"):
         load_checkpoint(tmp_path / "bad.pt")
+
+
+def test_a_fixed_actor_is_not_updated_by_rl_and_needs_the_local_critic(gt_data: Path):
+    """actor_every = 0: RL fits only the critic, so the actor is exactly the cloned one (the
+    same run stopped after its first RL iteration has the same weights)."""
+    from conftest import tiny_config
+
+    from optkit.learn.train import train
+
+    cfg = tiny_config(
+        "edmsac", gt_data, samples_per_instance=2, greedy_baseline=True, critic="local",
+        actor_every=0, total_env_steps=16, learning_starts=4,
+    )  # fmt: skip
+    with pytest.raises(InvalidInputError, match="actor_every"):
+        tiny_config("edmsac", gt_data, actor_every=0)
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        full = train("edmsac", cfg, Path(tmp) / "full")
+        cloned = train("edmsac", cfg, Path(tmp) / "cloned", stop_at_iteration=1)
+    assert full.agent.actor_updates == cfg.bc_pretrain_updates
+    assert {r["actor_updates"] for r in full.rows} >= {cfg.bc_pretrain_updates}
+    for name, tensor in cloned.agent.actor.state_dict().items():
+        assert torch.equal(tensor, full.agent.actor.state_dict()[name]), name
+    # the critic did learn in the meantime
+    critic = [r["critic_loss"] for r in full.rows if r["phase"] == "rl"]
+    assert critic and all(np.isfinite(critic))
+
+
+def test_the_published_decision_scores_what_its_validation_point_scored(tmp_path: Path, gt_data):
+    """A local run validates (and selects) the actor's decision plus the critic's step; the
+    checkpoint carries that point's critic, so its policy reproduces the point's validation gap.
+    A behaviour-cloning point has no critic step: published from there, the policy is the
+    actor alone."""
+    from conftest import tiny_config
+
+    from optkit.learn.evaluate import (
+        VAL_SEED0,
+        gaps,
+        make_env,
+        make_instances,
+        oracle_objectives,
+        rollout,
+        torch_decide,
+    )
+    from optkit.learn.policy import RefinedPolicy, load_checkpoint
+    from optkit.learn.train import publish, train
+
+    cfg = tiny_config(
+        "edmsac", gt_data, samples_per_instance=2, greedy_baseline=True, critic="local",
+        actor_every=0, total_env_steps=24, learning_starts=4, eval_every=1, val_instances=6,
+    )  # fmt: skip
+    run = train("edmsac", cfg, tmp_path / "run")
+    insts = make_instances("contract", "default", cfg.val_instances, VAL_SEED0)
+    env = make_env(cfg.env.id, cfg.env.kwargs, cfg.env.family)
+    optimum = oracle_objectives("contract", insts)
+    for best_row, where in ((run.best_row, "best"), (0, "start")):
+        run.best_row = best_row
+        if where == "start":  # as if the cloning point had validated best
+            run.best_critic = None
+        ckpt, _ = publish(run, tmp_path / where, "local", heldout_n=2, latency=False)
+        policy = load_checkpoint(ckpt).policy
+        assert isinstance(policy, RefinedPolicy) == (run.best_critic is not None), where
+        if where == "best":
+            assert run.rows[best_row]["phase"] == "rl" and run.best_critic is not None
+            roll = rollout(env, torch_decide(policy), insts)
+            assert gaps(optimum, roll.objective).mean() == pytest.approx(
+                run.rows[best_row]["val_gap"], rel=1e-4, abs=1e-7
+            )
+            # the report's table pairs the actor alone with the decision, on held-out seeds
+            from optkit.learn.report import collect, step_table
+
+            held = make_instances("contract", "default", 3, 0)
+            alone = rollout(env, torch_decide(policy.base), held).objective
+            row = step_table(collect(tmp_path / where), n=3).splitlines()[-1].split("|")
+            assert row[1].strip() == "local"
+            want = 100 * gaps(oracle_objectives("contract", held), alone).mean()
+            assert float(row[2].strip(" %")) == pytest.approx(want, abs=1e-3)
