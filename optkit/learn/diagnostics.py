@@ -6,6 +6,7 @@ critic points the actor the right way.
     .venv/bin/python -m optkit.learn.diagnostics margin [--n 100] [--checkpoint RAW.pt]
     .venv/bin/python -m optkit.learn.diagnostics refine runs/<run>/state.pt [--n 300]
         [--checkpoint models/<published>.pt]
+    .venv/bin/python -m optkit.learn.diagnostics fit models/<checkpoint>.pt [--n 200]
 
 `ceiling`: on held-out instances (seeds 0..n-1), the gap of the oracle's own menu sent through
 the env's `projected` map: its exact inverse action (`effort_action`), clipped to the box, which
@@ -29,6 +30,12 @@ policy cloning such menus stays feasible only where its own error is below m.
 run's deterministic actor, and of that action moved by η times the critic's Newton step (capped
 in length), for a few η and caps, with how many instances got better and worse: what the critic
 would add if it were used at decision time.
+
+`fit`: how precisely a checkpoint's actor reproduces the oracle. For held-out instances (seeds
+0..n-1), |actor action - oracle action| per coordinate in action units (the box is [-1, 1], so
+0.02 is 1% of a coordinate's range), the oracle's action being its canonical optimum (`fast`,
+canonical=true) through the checkpoint's map's inverse, as behaviour cloning saw it. Quantiles
+per block of coordinates (efforts and rewards of each period).
 """
 
 from __future__ import annotations
@@ -187,6 +194,35 @@ def raw_violations(checkpoint: str, n: int) -> np.ndarray:
     )
 
 
+def fit_errors(checkpoint: str, n: int) -> dict[str, np.ndarray]:
+    """{block: |actor - oracle| in action units, shape (n, block size)} on held-out seeds."""
+    from optkit.families.contract.env import observe
+    from optkit.families.contract.fast import solve_batch
+    from optkit.learn.data import contract_action
+    from optkit.learn.policy import load_checkpoint
+
+    loaded = load_checkpoint(checkpoint)
+    action_map = loaded.meta["env"]["kwargs"].get("action_map", "projected")
+    insts = [api.generate("contract", preset="default", seed=k) for k in range(n)]
+    outs, _ = solve_batch(insts, canonical=True)
+    target = np.stack(
+        [contract_action(i, r.decision, action_map) for i, r in zip(insts, outs, strict=True)]
+    )
+    with torch.inference_mode():
+        policy = getattr(loaded.policy, "base", loaded.policy)  # the actor, without a critic step
+        acts = policy(torch.as_tensor(np.stack([observe(i) for i in insts]))).numpy()
+    err = np.abs(acts - target)
+    k = insts[0].n_types
+    blocks = {"e1": k, "R1": k, "e2": k * k, "R2": k * k} if action_map == "raw" else {
+        "e1": k, "e2 steps": k * k}  # fmt: skip
+    out, start = {}, 0
+    for name, size in blocks.items():
+        out[name], start = err[:, start : start + size], start + size
+    if start != err.shape[1]:
+        raise SystemExit(f"{checkpoint}: action size {err.shape[1]} is not the I = {k} layout")
+    return out
+
+
 def _agent(state_path: str):
     """(agent, cfg, env) of a saved run state."""
     state = torch.load(state_path, map_location="cpu", weights_only=True)
@@ -256,6 +292,9 @@ def main(argv: list[str] | None = None) -> None:
     ref.add_argument("state")
     ref.add_argument("--n", type=int, default=300)
     ref.add_argument("--checkpoint", default=None, help="refine this published actor instead")
+    fitp = sub.add_parser("fit")
+    fitp.add_argument("checkpoint")
+    fitp.add_argument("--n", type=int, default=200)
     marg = sub.add_parser("margin")
     marg.add_argument("--n", type=int, default=100)
     marg.add_argument("--checkpoint", default=None)
@@ -270,6 +309,14 @@ def main(argv: list[str] | None = None) -> None:
             better, worse = int((g < base - 1e-9).sum()), int((g > base + 1e-9).sum())
             print(f"| {name} | {100 * g.mean():.3f}% | {100 * np.median(g):.3f}% "
                   f"| {better} / {worse} |")  # fmt: skip
+        return
+    if args.what == "fit":
+        print(f"{args.checkpoint}: |actor - oracle| in action units, {args.n} held-out instances")
+        print("| coordinates | p50 | p90 | p99 |")
+        print("|---|---|---|---|")
+        for name, e in fit_errors(args.checkpoint, args.n).items():
+            q = np.percentile(e, [50, 90, 99])
+            print(f"| {name} ({e.shape[1]}) | " + " | ".join(f"{x:.4f}" for x in q) + " |")
         return
     if args.what == "margin":
         print("| margin m (share of φ_1 e_max) | mean gap | median | p95 | solver failures |")

@@ -53,3 +53,24 @@ def test_refinement_scores_the_critic_step_against_the_actor(tmp_path: Path):
     with pytest.raises(SystemExit, match="not 'local'"):
         train("edmsac", tiny_config("edmsac", None), tmp_path / "mlp")
         refinement(str(tmp_path / "mlp" / "state.pt"), n=1)
+
+
+def test_fit_errors_are_the_distance_to_the_oracles_action(tiny_checkpoint: Path):
+    """`fit` compares the actor with the canonical optimum through the map's inverse: recomputed
+    here for one instance, and in the projected layout's blocks."""
+    import torch
+
+    from optkit.families.contract.env import effort_action, observe
+    from optkit.learn.diagnostics import fit_errors
+    from optkit.learn.policy import load_checkpoint
+
+    err = fit_errors(str(tiny_checkpoint), n=3)
+    assert list(err) == ["e1", "e2 steps"]
+    assert err["e1"].shape == (3, 3) and err["e2 steps"].shape == (3, 9)
+    inst = optkit.generate("contract", preset="default", seed=2)
+    oracle = effort_action(inst, optkit.solve(inst, "fast", params={"canonical": True}).decision)
+    with torch.inference_mode():
+        actor = load_checkpoint(tiny_checkpoint).policy(torch.as_tensor(observe(inst)[None]))[0]
+    want = np.abs(actor.numpy() - oracle)
+    got = np.concatenate([err["e1"][2], err["e2 steps"][2]])
+    np.testing.assert_allclose(got, want, atol=1e-5)
