@@ -5,7 +5,7 @@ critic points the actor the right way.
     .venv/bin/python -m optkit.learn.diagnostics critic runs/<run>/state.pt [--n 30] [--slope 0.02]
     .venv/bin/python -m optkit.learn.diagnostics margin [--n 100] [--checkpoint RAW.pt]
     .venv/bin/python -m optkit.learn.diagnostics refine runs/<run>/state.pt [--n 300]
-        [--checkpoint models/<published>.pt]
+        [--checkpoint models/<published>.pt] [--validation] [--steps 0.25:0.1,1:0.1]
     .venv/bin/python -m optkit.learn.diagnostics fit models/<checkpoint>.pt [--n 200]
 
 `ceiling`: on held-out instances (seeds 0..n-1), the gap of the oracle's own menu sent through
@@ -28,8 +28,9 @@ policy cloning such menus stays feasible only where its own error is below m.
 
 `refine`: for a run trained with the `local` critic, the held-out gap (seeds 0..n-1) of the
 run's deterministic actor, and of that action moved by η times the critic's Newton step (capped
-in length), for a few η and caps, with how many instances got better and worse: what the critic
-would add if it were used at decision time.
+in length), for a few η and caps (`--steps η:cap,...`), with how many instances got better and
+worse: what the critic adds at decision time. `--validation` uses the validation seeds
+(500_000 + k) instead, to choose η and the cap without touching the held-out set.
 
 `fit`: how precisely a checkpoint's actor reproduces the oracle. For held-out instances (seeds
 0..n-1), |actor action - oracle action| per coordinate in action units (the box is [-1, 1], so
@@ -243,6 +244,7 @@ def refinement(
     n: int = 300,
     steps=((0.25, 0.1), (0.5, 0.1), (0.25, 0.3)),
     checkpoint: str | None = None,
+    seed0: int = 0,
 ) -> dict[str, np.ndarray]:
     """{"actor": gaps, "eta=..,cap=..": gaps} on held-out seeds 0..n-1 (local critic runs); the
     actor is the run's last one, or a published checkpoint's (its own decision, without any
@@ -253,7 +255,7 @@ def refinement(
     agent, cfg, env = _agent(state_path)
     if cfg.critic != "local":
         raise SystemExit(f"{state_path}: trained with critic {cfg.critic!r}, not 'local'")
-    insts = [api.generate(cfg.env.family, preset=cfg.env.preset, seed=k) for k in range(n)]
+    insts = [api.generate(cfg.env.family, preset=cfg.env.preset, seed=seed0 + k) for k in range(n)]
     optimum = oracle_objectives(cfg.env.family, insts)
     obs = torch.as_tensor(np.stack([env.reset(options={"instance": i})[0] for i in insts]))
     decide = agent.actor.decide
@@ -279,6 +281,14 @@ def refinement(
     return out
 
 
+def _steps(text: str) -> tuple[tuple[float, float], ...]:
+    """ "0.25:0.1,1:0.1" -> ((0.25, 0.1), (1.0, 0.1)); argparse reports a ValueError."""
+    pairs = tuple(tuple(float(x) for x in p.split(":")) for p in text.split(","))
+    if any(len(p) != 2 or not (p[0] > 0 and p[1] > 0) for p in pairs):
+        raise ValueError(text)
+    return pairs  # type: ignore[return-value]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -292,6 +302,8 @@ def main(argv: list[str] | None = None) -> None:
     ref.add_argument("state")
     ref.add_argument("--n", type=int, default=300)
     ref.add_argument("--checkpoint", default=None, help="refine this published actor instead")
+    ref.add_argument("--validation", action="store_true", help="validation seeds 500_000 + k")
+    ref.add_argument("--steps", type=_steps, default=None, metavar="ETA:CAP,...")
     fitp = sub.add_parser("fit")
     fitp.add_argument("checkpoint")
     fitp.add_argument("--n", type=int, default=200)
@@ -301,7 +313,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     if args.what == "refine":
-        res = refinement(args.state, args.n, checkpoint=args.checkpoint)
+        from optkit.learn.evaluate import VAL_SEED0
+
+        res = refinement(
+            args.state,
+            args.n,
+            args.steps or ((0.25, 0.1), (0.5, 0.1), (0.25, 0.3)),
+            checkpoint=args.checkpoint,
+            seed0=VAL_SEED0 if args.validation else 0,
+        )
         base = res["actor"]
         print("| decision | mean gap | median | better / worse than the actor |")
         print("|---|---|---|---|")

@@ -258,3 +258,15 @@ def test_reader_refuses_a_foreign_file(tmp_path: Path):
     assert info.value.field == "bc_data"
     with pytest.raises(InvalidInputError, match="no such data set"):
         read_bc_data(tmp_path / "missing", "contract")
+
+
+@pytest.mark.parametrize("algo", ["edmsac", "dmsac", "sac", "bc"])
+def test_every_shipped_config_loads(algo: str):
+    """models/configs/*.toml are what the docs' commands pass to `optkit train`."""
+    from optkit.learn.config import load_config
+
+    configs = sorted((Path(__file__).resolve().parents[2] / "models" / "configs").glob("*.toml"))
+    assert len(configs) >= 3
+    for path in configs:
+        cfg = load_config(algo, path)
+        assert cfg.env.kwargs["action_map"] in ("projected", "raw"), path
