@@ -4,7 +4,8 @@
 
 Reads every models/<name>.pt (its card numbers: held-out gap, CI, infeasible share, FLOPs,
 latency) and models/logs/<name>.csv (its curve); prints the markdown tables of docs/edmsac.md
-(for a checkpoint that decides with the critic's step, also its actor alone, re-measured) and
+(re-measured on the held-out set: for a checkpoint that decides with the critic's step, also its
+actor alone; EDMSAC against each other algorithm, paired per instance) and
 writes docs/img/edmsac-curves.png (validation gap vs wall time, one line per run) and, when
 pruning-sweep checkpoints exist, docs/img/edmsac-pruning.png (gap, FLOPs and batch-1024
 throughput vs ϱ). Throughput is re-measured here on this machine (batch 1024, median of 20).
@@ -75,9 +76,9 @@ def seed_table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def step_table(runs: list[dict[str, Any]], n: int = 500) -> str:
-    """What the critic's step adds: held-out mean gap of each refined policy's actor alone and
-    of its decision (actor + step), paired on the same instances, with how many got better."""
+def heldout_gaps(runs: list[dict[str, Any]], n: int = 500) -> dict[str, dict[str, np.ndarray]]:
+    """Per projected-map checkpoint, its per-instance held-out gaps (seeds 0..n-1): "decision"
+    (the checkpoint's policy) and, for a policy that takes a critic step, "actor" (without it)."""
     from optkit.learn.evaluate import (
         HELDOUT_SEED0,
         gaps,
@@ -88,26 +89,76 @@ def step_table(runs: list[dict[str, Any]], n: int = 500) -> str:
         torch_decide,
     )
 
-    refined = [r for r in runs if hasattr(r["policy"], "base")]
-    if not refined:
-        return ""
-    env_meta = refined[0]["meta"]["env"]
+    chosen = [r for r in runs if r["meta"]["env"]["kwargs"].get("action_map") == "projected"]
+    if not chosen:
+        return {}
+    env_meta = chosen[0]["meta"]["env"]
     insts = make_instances(env_meta["family"], env_meta["preset"], n, HELDOUT_SEED0)
     optimum = oracle_objectives(env_meta["family"], insts)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for r in chosen:
+        m = r["meta"]["env"]
+        env = make_env(m["id"], m["kwargs"], m["family"])
+        policies = {"decision": r["policy"]}
+        if hasattr(r["policy"], "base"):
+            policies["actor"] = r["policy"].base
+        out[r["name"]] = {
+            k: gaps(optimum, rollout(env, torch_decide(p), insts).objective)
+            for k, p in policies.items()
+        }
+    return out
+
+
+def step_table(runs: list[dict[str, Any]], held: dict[str, dict[str, np.ndarray]]) -> str:
+    """What the critic's step adds: each refined checkpoint's actor alone against its decision
+    (actor + step), paired on the same held-out instances, with how many got better / worse."""
     lines = [
         "| checkpoint | actor alone | actor + critic step | better / worse | critic FLOPs |",
         "|---|---|---|---|---|",
     ]
-    for r in refined:
-        m = r["meta"]["env"]
-        env = make_env(m["id"], m["kwargs"], m["family"])
-        alone = gaps(optimum, rollout(env, torch_decide(r["policy"].base), insts).objective)
-        step = gaps(optimum, rollout(env, torch_decide(r["policy"]), insts).objective)
+    for r in runs:
+        g = held.get(r["name"], {})
+        if "actor" not in g:
+            continue
+        alone, step = g["actor"], g["decision"]
         critic_flops = r["policy"].flops() - r["policy"].actor_flops()
         lines.append(
             f"| {r['name']} | {100 * alone.mean():.3f}% | {100 * step.mean():.3f}% "
             f"| {int((step < alone - 1e-9).sum())} / {int((step > alone + 1e-9).sum())} "
             f"| {critic_flops:,} |"
+        )
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def paired_table(runs: list[dict[str, Any]], held: dict[str, dict[str, np.ndarray]]) -> str:
+    """EDMSAC (ϱ = 0.3) against each other algorithm on the same held-out instances: the
+    per-instance gap averaged over each algorithm's seeds, and the mean of the difference with
+    a 95% CI (paired, so the instances' common difficulty cancels)."""
+    per_algo: dict[str, list[np.ndarray]] = {}
+    for r in runs:
+        if r["name"] not in held:
+            continue
+        if r["algo"] == "edmsac" and r["meta"]["config"].get("prune_rate") != 0.3:
+            continue
+        per_algo.setdefault(r["algo"], []).append(held[r["name"]]["decision"])
+    if "edmsac" not in per_algo:
+        return ""
+    mine = np.mean(per_algo["edmsac"], axis=0)
+    lines = [
+        "| EDMSAC vs | seeds (theirs) | their mean gap | EDMSAC − theirs (95% CI, paired) "
+        "| EDMSAC better / worse |",
+        "|---|---|---|---|---|",
+    ]
+    for algo in ("dmsac", "sac", "bc"):
+        if algo not in per_algo:
+            continue
+        theirs = np.mean(per_algo[algo], axis=0)
+        d = mine - theirs
+        half = 1.96 * float(np.std(d, ddof=1)) / np.sqrt(len(d))
+        lines.append(
+            f"| {algo} | {len(per_algo[algo])} | {100 * theirs.mean():.3f}% "
+            f"| {100 * d.mean():+.3f} ± {100 * half:.3f} points "
+            f"| {int((d < -1e-9).sum())} / {int((d > 1e-9).sum())} |"
         )
     return "\n".join(lines)
 
@@ -232,10 +283,11 @@ def main(argv: list[str] | None = None) -> None:
     print(seed_table(runs))
     print()
     print(gap_table(runs))
-    steps = step_table(runs)
-    if steps:
-        print()
-        print(steps)
+    held = heldout_gaps(runs)
+    for table in (step_table(runs, held), paired_table(runs, held)):
+        if table:
+            print()
+            print(table)
     args.img.mkdir(parents=True, exist_ok=True)
     plot_curves(runs, args.img / "edmsac-curves.png")
     points = pruning_sweep(runs)

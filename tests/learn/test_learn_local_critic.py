@@ -203,11 +203,12 @@ def test_the_published_decision_scores_what_its_validation_point_scored(tmp_path
                 run.rows[best_row]["val_gap"], rel=1e-4, abs=1e-7
             )
             # the report's table pairs the actor alone with the decision, on held-out seeds
-            from optkit.learn.report import collect, step_table
+            from optkit.learn.report import collect, heldout_gaps, step_table
 
             held = make_instances("contract", "default", 3, 0)
             alone = rollout(env, torch_decide(policy.base), held).objective
-            row = step_table(collect(tmp_path / where), n=3).splitlines()[-1].split("|")
+            runs = collect(tmp_path / where)
+            row = step_table(runs, heldout_gaps(runs, n=3)).splitlines()[-1].split("|")
             assert row[1].strip() == "local"
             want = 100 * gaps(oracle_objectives("contract", held), alone).mean()
             assert float(row[2].strip(" %")) == pytest.approx(want, abs=1e-3)

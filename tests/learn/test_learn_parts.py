@@ -270,3 +270,24 @@ def test_every_shipped_config_loads(algo: str):
     for path in configs:
         cfg = load_config(algo, path)
         assert cfg.env.kwargs["action_map"] in ("projected", "raw"), path
+
+
+def test_paired_table_averages_seeds_per_instance_then_differences():
+    from optkit.learn.report import paired_table
+
+    def run(name: str, algo: str, rho: float | None = None) -> dict:
+        return {"name": name, "algo": algo, "meta": {"config": {"prune_rate": rho}}}
+
+    runs = [run("e0", "edmsac", 0.3), run("e1", "edmsac", 0.3), run("e5", "edmsac", 0.5)]
+    runs += [run("b0", "bc")]
+    held = {
+        "e0": {"decision": np.array([0.01, 0.03, 0.02])},
+        "e1": {"decision": np.array([0.03, 0.01, 0.02])},
+        "e5": {"decision": np.array([9.0, 9.0, 9.0])},  # another ϱ: not EDMSAC's row
+        "b0": {"decision": np.array([0.03, 0.02, 0.01])},
+    }
+    row = paired_table(runs, held).splitlines()[-1].split("|")
+    assert row[1].strip() == "bc" and row[2].strip() == "1"
+    assert row[3].strip() == "2.000%"
+    # differences per instance: -0.01, 0, +0.01 -> mean 0, one better, one worse
+    assert row[4].strip().startswith("+0.000 ±") and row[5].strip() == "1 / 1"
