@@ -281,6 +281,16 @@ class SACConfig(TrainConfig):
     """Adam step size of the Gaussian actor."""
     width: int = 256
     """Hidden width of the actor MLP (two hidden layers, Mish)."""
+    log_std_init: float | None = None
+    """Initial bias of the log σ head (σ starts near exp of it, as the diffusion actor's σ
+    does); None: PyTorch's default init, σ ≈ 1 before tanh. Squared-error cloning does not
+    train σ, so with the `local` critic and a fixed actor (σ then never moves) this must be
+    small: the critic's model is fitted on samples about 0.03 from the decision."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.log_std_init is not None:
+            _float(self, "log_std_init", ge=-10.0, le=1.0)
 
 
 @dataclass(frozen=True)

@@ -97,10 +97,15 @@ def capped_move(ref: torch.Tensor, step: torch.Tensor, cap: float) -> torch.Tens
 class GaussianActor(nn.Module):
     """SAC's actor: a = tanh(μ + σ ξ) with the change-of-variables log-density (Haarnoja et al.)."""
 
-    def __init__(self, obs_dim: int, act_dim: int, width: int = 256):
+    def __init__(
+        self, obs_dim: int, act_dim: int, width: int = 256, log_std_bias: float | None = None
+    ):
         super().__init__()
         self.obs_dim, self.act_dim = obs_dim, act_dim
         self.body = mlp(obs_dim, width, 2, 2 * act_dim)
+        if log_std_bias is not None:  # σ starts near exp(log_std_bias) (cloning leaves it there)
+            with torch.no_grad():
+                self.body[-1].bias[act_dim:] = log_std_bias
 
     def _mean_log_std(self, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mean, log_std = self.body(s).chunk(2, dim=-1)

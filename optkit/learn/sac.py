@@ -267,5 +267,5 @@ class SAC(SoftActorCritic):
     """SAC with the tanh-squashed Gaussian MLP actor."""
 
     def __init__(self, obs_dim: int, act_dim: int, cfg: SACConfig, noise_seed: int):
-        actor = GaussianActor(obs_dim, act_dim, cfg.width)
+        actor = GaussianActor(obs_dim, act_dim, cfg.width, cfg.log_std_init)
         super().__init__(actor, obs_dim, act_dim, cfg, cfg.actor_lr, noise_seed)

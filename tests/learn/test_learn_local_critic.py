@@ -212,3 +212,19 @@ def test_the_published_decision_scores_what_its_validation_point_scored(tmp_path
             assert row[1].strip() == "local"
             want = 100 * gaps(oracle_objectives("contract", held), alone).mean()
             assert float(row[2].strip(" %")) == pytest.approx(want, abs=1e-3)
+
+
+def test_sac_explores_near_its_decision_when_sigma_starts_small():
+    """Squared-error cloning never trains SAC's σ head; with a fixed actor and the local critic
+    (fitted about 0.03 from a0) exploration must start narrow: log_std_init sets the head's bias.
+    None keeps PyTorch's init, whose σ ≈ 1 spreads samples across the box."""
+    s = torch.rand(256, OBS, generator=torch.Generator().manual_seed(0))
+    spread = {}
+    for init in (None, -2.5):
+        agent = local_agent(log_std_init=init)
+        a0 = agent.actor.decide(s)
+        with torch.no_grad():
+            spread[init] = (agent.actor.explore(s, agent.generator) - a0).abs().mean().item()
+    assert spread[-2.5] < 0.1 and spread[None] > 0.3  # σ = e^-2.5 ≈ 0.08 before tanh
+    with pytest.raises(InvalidInputError, match="log_std_init"):
+        SACConfig(log_std_init=5.0)
