@@ -405,6 +405,10 @@ def train(
             if out_of_time():
                 break
     # --- phase 2: RL ------------------------------------------------------------------------
+    if cfg.actor_every == 0 and cfg.select_best and best["actor"] is not None and rl_done == 0:
+        # a fixed actor is the best validated cloning point, not whatever the last update (and
+        # its mask re-scoring) left; RL then fits the critic around that actor's decisions
+        agent.actor.load_state_dict(best["actor"])
     rewards: list[float] = []
     while iteration < n_iters and not out_of_time():
         for k, env in enumerate(envs):

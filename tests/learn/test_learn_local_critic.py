@@ -162,6 +162,38 @@ def test_a_fixed_actor_is_not_updated_by_rl_and_needs_the_local_critic(gt_data: 
     assert critic and all(np.isfinite(critic))
 
 
+def test_a_fixed_actor_is_the_best_cloning_point(tmp_path: Path, gt_data: Path):
+    """With actor_every = 0, RL starts from the best validated cloning point, not the last one:
+    a large constant cloning step makes the 1,000th update worse than the 500th here, and the
+    fixed actor's own decisions score the 500th's validation gap."""
+    from conftest import tiny_config
+
+    from optkit.learn.evaluate import (
+        VAL_SEED0,
+        gaps,
+        make_env,
+        make_instances,
+        oracle_objectives,
+        rollout,
+    )
+    from optkit.learn.train import train
+
+    cfg = tiny_config(
+        "edmsac", gt_data, samples_per_instance=2, greedy_baseline=True, critic="local",
+        actor_every=0, total_env_steps=8, learning_starts=4, bc_pretrain_updates=1000,
+        actor_lr=0.3, bc_lr_end=0.3,
+    )  # fmt: skip
+    run = train("edmsac", cfg, tmp_path / "run")
+    cloning = [r["val_gap"] for r in run.rows if r["phase"] in ("start", "bc")]
+    assert len(cloning) == 3 and min(cloning) < cloning[-1]  # the case this test is about
+    insts = make_instances("contract", "default", cfg.val_instances, VAL_SEED0)
+    env = make_env(cfg.env.id, cfg.env.kwargs, cfg.env.family)
+    gap = gaps(
+        oracle_objectives("contract", insts), rollout(env, run.agent.decision, insts).objective
+    )
+    assert gap.mean() == pytest.approx(min(cloning), rel=1e-5, abs=1e-9)
+
+
 def test_the_published_decision_scores_what_its_validation_point_scored(tmp_path: Path, gt_data):
     """A local run validates (and selects) the actor's decision plus the critic's step; the
     checkpoint carries that point's critic, so its policy reproduces the point's validation gap.
