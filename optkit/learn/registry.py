@@ -13,7 +13,8 @@ LEARNED_SOLVERS = (
         "contract",
         "edmsac",
         "optkit.learn.policy:solve_edmsac",
-        "EDMSAC policy (models/contract-edmsac-v1.pt, projected map: feasible by construction)",
+        "EDMSAC policy (models/contract-edmsac-v1.pt: pruned diffusion actor + its critic's step; "
+        "projected map: feasible by construction)",
     ),
 )
 
