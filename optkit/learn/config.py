@@ -133,8 +133,8 @@ class TrainConfig:
     """After the warm-up, the actor and α are updated on every k-th RL update only (TD3's
     delayed policy updates, Fujimoto et al. 2018); the critics on every one. 0 (`local` critic
     only): the actor is the best validated cloning point (select_best) and keeps those weights;
-    RL fits the critic whose step the decision takes -- in-loop actor updates toward that step were measured to make the held-out gap
-    worse, 0.894% -> 1.06-1.08% (docs/edmsac.md)."""
+    RL fits the critic whose step the decision takes -- in-loop actor updates toward that step
+    were measured to make the held-out gap worse, 0.894% -> 1.06-1.08% (docs/edmsac.md)."""
     rl_actor_lr: float = 3e-5
     """Actor step size during RL (behaviour cloning uses actor_lr): small steps on a learned Q."""
     val_instances: int = 64
