@@ -15,6 +15,15 @@ from conftest import train_tiny_local
 
 from optkit.core.errors import InvalidInputError
 from optkit.learn.config import SACConfig
+from optkit.learn.evaluate import (
+    VAL_SEED0,
+    gaps,
+    make_env,
+    make_instances,
+    oracle_objectives,
+    rollout,
+    torch_decide,
+)
 from optkit.learn.networks import LocalTwinQ
 from optkit.learn.sac import SAC
 
@@ -168,14 +177,6 @@ def test_a_fixed_actor_is_the_best_cloning_point(tmp_path: Path, gt_data: Path):
     fixed actor's own decisions score the 500th's validation gap."""
     from conftest import tiny_config
 
-    from optkit.learn.evaluate import (
-        VAL_SEED0,
-        gaps,
-        make_env,
-        make_instances,
-        oracle_objectives,
-        rollout,
-    )
     from optkit.learn.train import train
 
     cfg = tiny_config(
@@ -201,15 +202,6 @@ def test_the_published_decision_scores_what_its_validation_point_scored(tmp_path
     actor alone."""
     from conftest import tiny_config
 
-    from optkit.learn.evaluate import (
-        VAL_SEED0,
-        gaps,
-        make_env,
-        make_instances,
-        oracle_objectives,
-        rollout,
-        torch_decide,
-    )
     from optkit.learn.policy import RefinedPolicy, load_checkpoint
     from optkit.learn.train import publish, train
 
