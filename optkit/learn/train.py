@@ -126,6 +126,8 @@ class Run:
     best_critic: dict[str, torch.Tensor] | None = None
     """The `local` critic's state at that point, when its step was part of the decision there
     (an RL point); None at a behaviour-cloning point, whose decision is the actor's alone."""
+    rl_updates: int = 0
+    """RL updates made: with none, a `local` run's last decision is the actor's alone."""
 
     def published_actor(self) -> torch.nn.Module:
         """The actor `publish` writes: the best validation point's (select_best) or the last."""
@@ -141,7 +143,7 @@ class Run:
         if self.cfg.critic != "local":
             return None
         if not self.cfg.select_best or self.best_actor is None:
-            return self.agent.critic if self.rows[-1]["phase"] in ("rl", "end") else None
+            return self.agent.critic if self.rl_updates > 0 else None
         if self.best_critic is None:
             return None
         critic = copy.deepcopy(self.agent.critic)
@@ -493,6 +495,7 @@ def train(
         best_row=best["row"],
         best_actor=best["actor"],
         best_critic=best.get("critic"),
+        rl_updates=rl_done,
         algo=algo,
         cfg=cfg,
         agent=agent,

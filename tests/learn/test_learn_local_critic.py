@@ -252,3 +252,23 @@ def test_sac_explores_near_its_decision_when_sigma_starts_small():
     assert spread[-2.5] < 0.1 and spread[None] > 0.3  # σ = e^-2.5 ≈ 0.08 before tanh
     with pytest.raises(InvalidInputError, match="log_std_init"):
         SACConfig(log_std_init=5.0)
+
+
+def test_without_rl_a_local_run_publishes_the_actor_alone(tmp_path: Path, gt_data: Path):
+    """select_best = false publishes the last point's decision: stopped inside the cloning, that
+    is the actor's alone (no critic has been fitted), whatever the critic setting."""
+    from conftest import tiny_config
+
+    from optkit.learn.policy import RefinedPolicy, load_checkpoint
+    from optkit.learn.train import publish, train
+
+    cfg = tiny_config(
+        "edmsac", gt_data, samples_per_instance=2, greedy_baseline=True, critic="local",
+        actor_every=0, total_env_steps=8, learning_starts=4, select_best=False,
+    )  # fmt: skip
+    stopped = train("edmsac", cfg, tmp_path / "stopped", stop_at_iteration=0)
+    assert stopped.rl_updates == 0 and stopped.published_critic() is None
+    ckpt, _ = publish(stopped, tmp_path / "a", "local", heldout_n=2, latency=False)
+    assert not isinstance(load_checkpoint(ckpt).policy, RefinedPolicy)
+    full = train("edmsac", cfg, tmp_path / "full")
+    assert full.rl_updates > 0 and full.published_critic() is full.agent.critic
