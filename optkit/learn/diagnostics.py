@@ -281,7 +281,7 @@ def refinement(
     return out
 
 
-def _steps(text: str) -> tuple[tuple[float, float], ...]:
+def eta_cap_list(text: str) -> tuple[tuple[float, float], ...]:
     """ "0.25:0.1,1:0.1" -> ((0.25, 0.1), (1.0, 0.1)); argparse reports a ValueError."""
     pairs = tuple(tuple(float(x) for x in p.split(":")) for p in text.split(","))
     if any(len(p) != 2 or not (p[0] > 0 and p[1] > 0) for p in pairs):
@@ -303,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     ref.add_argument("--n", type=int, default=300)
     ref.add_argument("--checkpoint", default=None, help="refine this published actor instead")
     ref.add_argument("--validation", action="store_true", help="validation seeds 500_000 + k")
-    ref.add_argument("--steps", type=_steps, default=None, metavar="ETA:CAP,...")
+    ref.add_argument("--steps", type=eta_cap_list, default=None, metavar="ETA:CAP,...")
     fitp = sub.add_parser("fit")
     fitp.add_argument("checkpoint")
     fitp.add_argument("--n", type=int, default=200)
