@@ -128,6 +128,8 @@ class Run:
     (an RL point); None at a behaviour-cloning point, whose decision is the actor's alone."""
     rl_updates: int = 0
     """RL updates made: with none, a `local` run's last decision is the actor's alone."""
+    fixed_actor_row: int | None = None
+    """Index in `rows` of the cloning point whose actor RL kept (actor_every = 0), else None."""
 
     def published_actor(self) -> torch.nn.Module:
         """The actor `publish` writes: the best validation point's (select_best) or the last."""
@@ -411,6 +413,7 @@ def train(
         # a fixed actor is the best validated cloning point, not whatever the last update (and
         # its mask re-scoring) left; RL then fits the critic around that actor's decisions
         agent.actor.load_state_dict(best["actor"])
+        best["fixed_actor_row"] = best["row"]
     rewards: list[float] = []
     while iteration < n_iters and not out_of_time():
         for k, env in enumerate(envs):
@@ -496,6 +499,7 @@ def train(
         best_actor=best["actor"],
         best_critic=best.get("critic"),
         rl_updates=rl_done,
+        fixed_actor_row=best.get("fixed_actor_row"),
         algo=algo,
         cfg=cfg,
         agent=agent,
@@ -596,6 +600,15 @@ def publish(
                 for k in ("phase", "iteration", "actor_updates", "wall_s", "val_gap")
             },
         },
+        **(
+            {
+                "fixed_actor": {
+                    k: run.rows[run.fixed_actor_row][k] for k in ("actor_updates", "val_gap")
+                }
+            }
+            if run.fixed_actor_row is not None
+            else {}
+        ),
         "torch_version": str(torch.__version__),
         "python": platform.python_version(),
         "host_cpus": os.cpu_count(),
@@ -687,6 +700,15 @@ def render_card(algo: str, meta: dict[str, Any]) -> str:
         f"other jobs (torch {meta['torch_version']}, 1 torch thread); validation gap reached 1% "
         f"{reached}; run complete: {meta['complete']}. Published actor: validation point "
         f"{json.dumps(meta['published'])}.",
+        *(
+            [
+                "Actor: kept fixed through RL (actor_every = 0) at the best validated cloning "
+                f"point, after {meta['fixed_actor']['actor_updates']:,} cloning updates "
+                f"(validation gap {100 * meta['fixed_actor']['val_gap']:.3f}%)."
+            ]
+            if "fixed_actor" in meta
+            else []
+        ),
         *(
             [
                 "Decision: the published actor's action plus eta times the same validation "

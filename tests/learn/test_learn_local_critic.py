@@ -193,6 +193,9 @@ def test_a_fixed_actor_is_the_best_cloning_point(tmp_path: Path, gt_data: Path):
         oracle_objectives("contract", insts), rollout(env, run.agent.decision, insts).objective
     )
     assert gap.mean() == pytest.approx(min(cloning), rel=1e-5, abs=1e-9)
+    # the run (and so the card) names that point, not the 1,000 updates the counter shows
+    assert run.rows[run.fixed_actor_row]["val_gap"] == min(cloning)
+    assert run.rows[run.fixed_actor_row]["actor_updates"] == 500
 
 
 def test_the_published_decision_scores_what_its_validation_point_scored(tmp_path: Path, gt_data):
@@ -222,6 +225,10 @@ def test_the_published_decision_scores_what_its_validation_point_scored(tmp_path
         assert isinstance(policy, RefinedPolicy) == (run.best_critic is not None), where
         if where == "best":
             assert run.rows[best_row]["phase"] == "rl" and run.best_critic is not None
+            card = ckpt.with_suffix(".md").read_text(encoding="utf-8")
+            point = run.rows[run.fixed_actor_row]
+            assert point["phase"] in ("start", "bc")
+            assert f"after {point['actor_updates']:,} cloning updates" in card
             roll = rollout(env, torch_decide(policy), insts)
             assert gaps(optimum, roll.objective).mean() == pytest.approx(
                 run.rows[best_row]["val_gap"], rel=1e-4, abs=1e-7
