@@ -144,7 +144,8 @@ class TrainConfig:
     select_best: bool = True
     """Publish the actor of the best validation point -- least infeasible share above 1%, then
     (while above it) least median violation, then least gap (validation seeds are disjoint from
-    held-out ones); False: the last actor."""
+    held-out ones); False: the last actor. A pruning run's points count only once ϱ has reached
+    its target (the ramp is over), so the published network is as pruned as its card says."""
     max_minutes: float | None = None
     """Stop (with a final checkpoint) after this much wall time; None: run the whole budget."""
 

@@ -279,3 +279,26 @@ def test_without_rl_a_local_run_publishes_the_actor_alone(tmp_path: Path, gt_dat
     assert not isinstance(load_checkpoint(ckpt).policy, RefinedPolicy)
     full = train("edmsac", cfg, tmp_path / "full")
     assert full.rl_updates > 0 and full.published_critic() is full.agent.critic
+
+
+def test_a_pruning_run_is_published_at_its_target_rate(tmp_path: Path, gt_data: Path):
+    """Model selection skips points inside the pruning ramp: with the ramp spanning all 1,000
+    cloning updates and a step size that makes later updates worse, the unpruned start and the
+    half-pruned 500th update validate better, yet the fixed actor is the 1,000th, as pruned as
+    ϱ = 0.3 says (floor(0.3 · 16) = 4 of 16 neurons masked in every hidden layer)."""
+    from conftest import tiny_config
+
+    from optkit.learn.train import train
+
+    cfg = tiny_config(
+        "edmsac", gt_data, samples_per_instance=2, greedy_baseline=True, critic="local",
+        actor_every=0, total_env_steps=8, learning_starts=4, bc_pretrain_updates=1000,
+        actor_lr=0.3, bc_lr_end=0.3, prune_rate=0.3, prune_ramp=1.0,
+    )  # fmt: skip
+    run = train("edmsac", cfg, tmp_path / "run")
+    cloning = [r for r in run.rows if r["phase"] in ("start", "bc")]
+    assert [r["actor_updates"] for r in cloning] == [0, 500, 1000]
+    assert min(r["val_gap"] for r in cloning[:2]) < cloning[-1]["val_gap"]  # the case at issue
+    assert run.rows[run.fixed_actor_row]["actor_updates"] == 1000
+    masks = run.published_actor().denoiser.masks
+    assert (masks == 0).sum(dim=1).tolist() == [4] * cfg.depth
