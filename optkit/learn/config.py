@@ -3,7 +3,11 @@
     cfg = load_config("edmsac", Path("run.toml"), overrides={"seed": 3})
 
 A TOML file holds the algorithm's fields at top level and the environment in an ``[env]`` table;
-unknown keys are refused naming the key (a typo must not silently train the default). Validation
+a table named after an algorithm (``[edmsac]``, ``[dmsac]``, ``[sac]``, ``[bc]``) holds fields for
+that algorithm only, over the top level, so one file can configure a whole comparison (the
+shared budget at top level, EDMSAC's pruning ramp in ``[edmsac]``) and every other algorithm's
+config, and hash, stays as if the table were not there. Unknown keys are refused naming the key,
+in every table (a typo must not silently train the default). Validation
 runs in ``__post_init__``, so a config built in Python is checked as much as one read from TOML.
 `config_hash` is the SHA-256 of the canonical JSON of the config: the card records it.
 
@@ -375,11 +379,34 @@ def load_config(
             raise InvalidInputError("--config", f"{path}: no such file") from None
         except tomllib.TOMLDecodeError as exc:
             raise InvalidInputError("--config", f"{path}: not valid TOML ({exc})") from None
-    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
+        data = _merge_algorithm_table(algo, data)
+        data.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return config_from_dict(algo, data)
     except InvalidInputError as exc:
         raise (exc.with_source(str(path)) if path is not None else exc) from None
+
+
+def _merge_algorithm_table(algo: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The top-level fields updated by the `[algo]` table; the other algorithms' tables are
+    checked against their own fields and dropped."""
+    if algo not in CONFIG_TYPES:
+        raise InvalidInputError("algo", f"must be one of {list(CONFIG_TYPES)}, got {algo!r}")
+    data = dict(data)
+    own: dict[str, Any] = {}
+    for name in [k for k in data if k in CONFIG_TYPES]:
+        table = data.pop(name)
+        if not isinstance(table, dict):
+            raise InvalidInputError(name, f"must be a table of {name} hyperparameters")
+        known = {f.name for f in dataclasses.fields(CONFIG_TYPES[name])} - {"env"}
+        for key in table:
+            if key not in known:
+                raise InvalidInputError(
+                    f"{name}.{key}", f"is not a {name} hyperparameter (valid: {sorted(known)})"
+                )
+        if name == algo:
+            own = table
+    return {**data, **own}
 
 
 def config_to_dict(cfg: TrainConfig) -> dict[str, Any]:

@@ -36,10 +36,31 @@ def test_toml_sets_fields_and_env_table(tmp_path: Path):
     assert cfg.env.kwargs == {"action_map": "raw"}
 
 
+def test_an_algorithm_table_applies_to_that_algorithm_only(tmp_path: Path):
+    """[edmsac] overrides the shared top level for EDMSAC; DMSAC, SAC and BC load (and hash) as
+    if the table were not there, and the command line still wins."""
+    shared = 'bc_pretrain_updates = 500\n[env]\nkwargs = { action_map = "projected" }\n'
+    plain, tabled = tmp_path / "plain.toml", tmp_path / "tabled.toml"
+    plain.write_text(shared)
+    tabled.write_text(shared + "[edmsac]\nprune_ramp = 0.8\n[sac]\nlog_std_init = -2.0\n")
+    edm = load_config("edmsac", tabled)
+    assert (edm.prune_ramp, edm.bc_pretrain_updates, edm.env.kwargs["action_map"]) == (
+        0.8, 500, "projected"
+    )  # fmt: skip
+    assert load_config("edmsac", tabled, {"prune_ramp": 0.5}).prune_ramp == 0.5
+    assert load_config("sac", tabled).log_std_init == -2.0
+    for algo in ("dmsac", "bc"):
+        assert config_hash(load_config(algo, tabled)) == config_hash(load_config(algo, plain))
+
+
 @pytest.mark.parametrize(
     ("text", "field"),
     [
         ("prune_rte = 0.3\n", "prune_rte"),  # a typo must not train the default silently
+        ("[edmsac]\nprune_rmp = 0.8\n", "edmsac.prune_rmp"),
+        ("[sac]\nprune_ramp = 0.8\n", "sac.prune_ramp"),  # checked even when not trained
+        ("sac = 3\n", "sac"),
+        ("[edmsac]\nprune_ramp = 2.0\n", "prune_ramp"),
         ("prune_rate = 1.5\n", "prune_rate"),
         ("batch_size = 0\n", "batch_size"),
         ("actor_lr = nan\n", "actor_lr"),
