@@ -2,7 +2,9 @@
 
 Both run a module-level function ``fn(*args)`` once per task and yield an `Outcome` per task as
 it finishes (in completion order), plus ``None`` ticks about once a second so the caller can
-flush and refresh while waiting. Neither knows what the tasks are.
+flush and refresh while waiting. Neither knows what the tasks are: for the baseline harness a
+task is a chunk of items and its value the chunk's rows, so the hard limit and a worker's death
+apply to the task as a whole (the harness redoes a failed chunk item by item).
 
 Local pool: our own small pool of `multiprocessing` processes, not
 `concurrent.futures.ProcessPoolExecutor`, because the harness needs two things the executor does

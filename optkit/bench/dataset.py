@@ -291,8 +291,14 @@ class Dataset:
         if not rows:
             return None
         table = pa.Table.from_pylist(rows, schema=SCHEMA)
-        self._seq += 1
-        name = f"{PART_PREFIX}{self._run_tag}-{self._seq:05d}{PART_SUFFIX}"
+        while True:
+            self._seq += 1
+            name = f"{PART_PREFIX}{self._run_tag}-{self._seq:05d}{PART_SUFFIX}"
+            # A run of this process that ended earlier in the same second used the same tag
+            # (a resume right after Ctrl-C): os.replace would silently drop its rows. We hold
+            # the lock, so no other writer can create the name between the check and the rename.
+            if not (self.folder / name).exists():
+                break
         final, tmp = self.folder / name, self.folder / f".{name}.tmp"
         try:
             with open(tmp, "wb") as fh:

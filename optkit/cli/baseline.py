@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from optkit.bench.baseline import (
+    DEFAULT_BATCH_CHUNK,
     DEFAULT_FLUSH_S,
     DEFAULT_GRACE_S,
     BaselineConfig,
@@ -75,7 +76,17 @@ def baseline_cmd(
             "--time-limit",
             min=0.0,
             help="Solver seconds per item, set-up included; the item is killed after "
-            "limit + --grace.",
+            "limit + --grace (a chunk of N items: N x limit, shared, + --grace).",
+        ),
+    ] = None,
+    chunk: Annotated[
+        int | None,
+        typer.Option(
+            "--chunk",
+            help="Items per task, solved in one batch call (>= 1; default "
+            f"{DEFAULT_BATCH_CHUNK} for a solver with a batch entry point such as contract "
+            "fast, else 1). Throughput only: rows do not depend on it, timings (and answers "
+            "cut by a time limit) aside.",
         ),
     ] = None,
     grace: Annotated[
@@ -138,6 +149,7 @@ def baseline_cmd(
             workers=workers,
             address=address,
             progress=None if quiet else RichProgress(),
+            chunk=chunk,
             grace_s=grace,
             flush_s=flush_every,
         )

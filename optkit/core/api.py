@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,24 +118,138 @@ def solve(
     """
     fam = registry.family_of(instance)
     spec = registry.get_solver(fam.name, solver)
+    seed, threads, time_limit_s, params = _check_arguments(seed, threads, time_limit_s, params)
+    fn = spec.load()  # a missing extra raises here with the install hint
+    run = _Run(fam, spec, seed, threads, params, time_limit_s, Deadline(time_limit_s))
+    return run.solve_one(fn, instance)
+
+
+BATCH_TIMING_FLAG = "batch_timing"
+"""Flag of a `solve_many` result whose timings are its batch's divided evenly over the batch."""
+BATCH_CRASH_FLAG = "batch_crashed"
+"""Flag of a `solve_many` result solved alone because the solver's batch call raised."""
+
+
+def solve_many(
+    instances: Sequence[Any],
+    solver: str | None = None,
+    time_limit_s: float | None = None,
+    seed: int = 0,
+    threads: int = 1,
+    params: Mapping[str, Any] | None = None,
+) -> list[SolveResult]:
+    """Solve many instances of one family with one solver: one SolveResult per instance, in order.
+
+    Uses the solver's batch entry point when it declares one (`SolverSpec.batch_entry_point`),
+    else calls the single solver on each instance in turn. Every answer is re-scored by the
+    family's evaluate() exactly as `solve` does.
+
+    The batch shares one deadline: `time_limit_s` counts the whole batch from this call on
+    (set-up included), not each instance; looping, each instance gets what is left of it.
+    Timings of a batch call are measured for the whole call and divided evenly over its
+    instances: build_s, solve_s (the sums of the solver's per-instance figures) and wall_s are
+    each the batch total / n, and such results carry the flag "batch_timing" (with n > 1); a
+    looped instance's timings are its own. A crash of the batch call does not fail its
+    instances: each is then solved alone (flag "batch_crashed"), so one bad instance is one
+    ERROR result. Bad arguments raise InvalidInputError as in `solve`.
+    """
+    seed, threads, time_limit_s, params = _check_arguments(seed, threads, time_limit_s, params)
+    deadline = Deadline(time_limit_s)  # from here on everything counts, set-up included
+    instances = list(instances)
+    if not instances:
+        return []
+    fam = registry.family_of(instances[0])
+    for inst in instances:
+        if not isinstance(inst, fam.instance_type):
+            other = registry.family_of(inst).name
+            raise InvalidInputError("instances", f"mix families {fam.name!r} and {other!r}")
+    spec = registry.get_solver(fam.name, solver)
+    run = _Run(fam, spec, seed, threads, params, time_limit_s, deadline)
+    batch_fn = spec.load_batch()
+    fn = spec.load()
+    if batch_fn is None:
+        return [run.solve_one(fn, inst) for inst in instances]
+    try:
+        outs = list(
+            batch_fn(instances, deadline=deadline, seed=seed, threads=threads, params=dict(params))
+        )
+        if len(outs) != len(instances):
+            raise RuntimeError(f"{len(outs)} outputs for {len(instances)} instances")
+    except (InvalidInputError, OptkitError):
+        raise
+    except Exception:  # noqa: BLE001 - the batch crashed: each instance alone, as `solve` would
+        return [run.solve_one(fn, inst, extra_flags=(BATCH_CRASH_FLAG,)) for inst in instances]
+    n = len(instances)
+    wall_s = deadline.elapsed_s()
+    build_s = sum(o.build_s for o in outs) / n
+    solve_s = sum(o.solve_s for o in outs) / n
+    shared = (BATCH_TIMING_FLAG,) if n > 1 else ()
+    return [
+        run.finish(
+            inst,
+            dataclasses.replace(out, build_s=build_s, solve_s=solve_s, flags=(*out.flags, *shared)),
+            wall_s / n,
+        )
+        for inst, out in zip(instances, outs, strict=True)
+    ]
+
+
+def _check_arguments(
+    seed: int, threads: int, time_limit_s: float | None, params: Mapping[str, Any] | None
+) -> tuple[int, int, float | None, dict[str, Any]]:
     seed = check_seed(seed)
     threads = as_int(threads, "threads", ge=1)
     if time_limit_s is not None:
         time_limit_s = as_float(time_limit_s, "time_limit_s", ge=0)
-    params = dict(params or {})
-    fn = spec.load()  # a missing extra raises here with the install hint
-    t0 = time.perf_counter()
-    deadline = Deadline(time_limit_s)
-    try:
-        out: SolverOutput = fn(
-            instance, deadline=deadline, seed=seed, threads=threads, params=params
+    return seed, threads, time_limit_s, dict(params or {})
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What the instances of one `solve` / `solve_many` call share."""
+
+    fam: registry.FamilySpec
+    spec: registry.SolverSpec
+    seed: int
+    threads: int
+    params: dict[str, Any]
+    time_limit_s: float | None
+    deadline: Deadline
+
+    def solve_one(
+        self, fn: Callable[..., Any], instance: Any, extra_flags: tuple[str, ...] = ()
+    ) -> SolveResult:
+        """Call the single solver under the shared deadline; a backend crash is status ERROR."""
+        t0 = time.perf_counter()
+        try:
+            out: SolverOutput = fn(
+                instance,
+                deadline=self.deadline,
+                seed=self.seed,
+                threads=self.threads,
+                params=dict(self.params),
+            )
+        except (InvalidInputError, OptkitError):
+            raise
+        except Exception as exc:  # a backend crash is a result, not a dead batch
+            out = SolverOutput(status=Status.ERROR, message=f"{type(exc).__name__}: {exc}")
+        wall = time.perf_counter() - t0
+        if extra_flags:
+            out = dataclasses.replace(out, flags=(*out.flags, *extra_flags))
+        return self.finish(instance, out, wall)
+
+    def finish(self, instance: Any, out: SolverOutput, wall_s: float) -> SolveResult:
+        return finish_result(
+            self.fam,
+            self.spec,
+            instance,
+            out,
+            wall_s,
+            self.seed,
+            self.threads,
+            self.params,
+            self.time_limit_s,
         )
-    except (InvalidInputError, OptkitError):
-        raise
-    except Exception as exc:  # a backend crash is a result, not a dead batch
-        out = SolverOutput(status=Status.ERROR, message=f"{type(exc).__name__}: {exc}")
-    wall = time.perf_counter() - t0
-    return finish_result(fam, spec, instance, out, wall, seed, threads, params, time_limit_s)
 
 
 def _objectives_differ(claimed: Any, scored: Any) -> bool:

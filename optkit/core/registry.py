@@ -34,17 +34,33 @@ class SolverSpec:
     description: str = ""
     extra: str | None = None
     """The pip extra the backend needs, named in the error when its import fails."""
+    batch_entry_point: str | None = None
+    """Optional 'package.module:function' solving many instances of the family in one call:
+    fn(instances: list, *, deadline, seed, threads, params) -> list[SolverOutput], one per
+    instance and in order, with the keyword arguments of the single solver (the deadline is the
+    whole batch's). It must answer each instance as the single entry point does; only timings may
+    differ. Used by `optkit.core.api.solve_many`; None: solve_many loops the single solver."""
 
     def __post_init__(self) -> None:
-        if ":" not in self.entry_point:
-            raise ValueError(f"entry_point must be 'module:function', got {self.entry_point!r}")
+        for name in ("entry_point", "batch_entry_point"):
+            value = getattr(self, name)
+            if value is not None and ":" not in value:
+                raise ValueError(f"{name} must be 'module:function', got {value!r}")
         if self.extra is not None and self.extra not in EXTRA_MODULES:
             raise ValueError(
                 f"extra {self.extra!r} is not one of optkit's extras {list(EXTRA_MODULES)}"
             )
 
     def load(self) -> Callable[..., Any]:
-        module_name, attr = self.entry_point.split(":", 1)
+        """The single-instance solver function (imports its module)."""
+        return self._import(self.entry_point)
+
+    def load_batch(self) -> Callable[..., Any] | None:
+        """The batch solver function, or None when the solver declares none."""
+        return None if self.batch_entry_point is None else self._import(self.batch_entry_point)
+
+    def _import(self, entry_point: str) -> Callable[..., Any]:
+        module_name, attr = entry_point.split(":", 1)
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:

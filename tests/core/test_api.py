@@ -167,3 +167,35 @@ def test_vector_objective_mismatch_is_flagged():
     assert _objectives_differ([3, -1, 2], [3, -2, 2])
     assert _objectives_differ([3, -1], [3, -1, 0])
     assert _objectives_differ(1.0, [1.0])
+
+
+# ------------------------------------------------------------------------------ solve_many
+def test_solve_many_of_nothing_is_nothing_and_one_family_only():
+    from optkit.core.api import solve_many
+
+    assert solve_many([], solver="fast") == []
+    mixed = [optkit.generate("contract", seed=0), optkit.generate("knapsack", seed=0)]
+    with pytest.raises(InvalidInputError) as info:
+        solve_many(mixed)
+    assert info.value.field == "instances" and "knapsack" in str(info.value)
+
+
+def test_solve_many_refuses_bad_arguments_like_solve():
+    from optkit.core.api import solve_many
+
+    insts = [optkit.generate("contract", seed=s) for s in range(2)]
+    with pytest.raises(InvalidInputError, match="time_limit_s"):
+        solve_many(insts, solver="fast", time_limit_s=-1)
+    with pytest.raises(InvalidInputError, match="params"):  # the batch entry point's own check
+        solve_many(insts, solver="fast", params={"nope": 1})
+
+
+def test_solver_spec_refuses_a_batch_entry_point_that_is_not_module_function():
+    with pytest.raises(ValueError, match="batch_entry_point must be 'module:function'"):
+        SolverSpec(
+            family="contract",
+            name="x",
+            guarantee=Guarantee.HEURISTIC,
+            entry_point="m:f",
+            batch_entry_point="m.f",
+        )

@@ -39,6 +39,8 @@ register_solver(
         description="DPP convex program (Clarabel), canonical rewards by HiGHS LP, dual bound",
     )
 )
+_BATCH_ENTRIES = {"fast": "fast:solve_many"}
+"""Solvers that also solve a list of instances in one call (`optkit.core.api.solve_many`)."""
 for _name, _guarantee, _entry, _description in (
     (
         "closed_form",
@@ -72,6 +74,11 @@ for _name, _guarantee, _entry, _description in (
             name=_name,
             guarantee=_guarantee,
             entry_point=f"optkit.families.contract.{_entry}",
+            batch_entry_point=(
+                f"optkit.families.contract.{_BATCH_ENTRIES[_name]}"
+                if _name in _BATCH_ENTRIES
+                else None
+            ),
             description=_description,
         )
     )

@@ -540,6 +540,15 @@ def _canonicalise(insts: list[ContractInstance], menus: tuple) -> tuple:
     return e1, r1, e2, r2
 
 
+def _options(params: dict[str, Any] | None) -> tuple[bool, bool]:
+    """(canonical, fallback) from the solver's params; unknown keys are refused."""
+    f = Fields(dict(params or {}), "params")
+    canonical = as_bool(f.get("canonical", False), "params.canonical")
+    fallback = as_bool(f.get("fallback", True), "params.fallback")
+    f.finish()  # refuses unknown keys, naming them and the valid ones
+    return canonical, fallback
+
+
 def solve(
     instance: ContractInstance,
     *,
@@ -548,9 +557,26 @@ def solve(
     threads: int = 1,
     params: dict[str, Any] | None = None,
 ) -> SolverOutput:
-    f = Fields(dict(params or {}), "params")
-    canonical = as_bool(f.get("canonical", False), "params.canonical")
-    fallback = as_bool(f.get("fallback", True), "params.fallback")
-    f.finish()  # refuses unknown keys, naming them and the valid ones
+    canonical, fallback = _options(params)
     (out,), _ = solve_batch([instance], canonical=canonical, fallback=fallback)
     return out
+
+
+def solve_many(
+    instances: list[ContractInstance],
+    *,
+    deadline: Deadline,
+    seed: int = 0,
+    threads: int = 1,
+    params: dict[str, Any] | None = None,
+) -> list[SolverOutput]:
+    """The batch entry point (`SolverSpec.batch_entry_point`): `solve` on every instance at once.
+
+    Each output is the one `solve` gives for that instance (the same `solve_batch` path, so the
+    same certificate and the same per-instance cvxpy fallback), only the timings are shared.
+    Like `solve`, it does not read the deadline: the interior point is at most MAX_ITER
+    vectorised steps, and fallbacks run to completion.
+    """
+    canonical, fallback = _options(params)
+    outputs, _ = solve_batch(list(instances), canonical=canonical, fallback=fallback)
+    return outputs
