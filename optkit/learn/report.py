@@ -191,10 +191,12 @@ def plot_curves(runs: list[dict[str, Any]], path: Path) -> None:
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     colours: dict[str, Any] = {}
+    n_val: set[int] = set()
     for r in runs:
         # an infeasible menu can beat the optimum: its "gap" is not a gap (raw map, tables only)
         if not r["curve"] or float(r["curve"][-1]["val_infeasible"]) > 0.01:
             continue
+        n_val.add(r["meta"]["config"].get("val_instances"))
         group = r["label"].rsplit(" s", 1)[0]  # one colour per algorithm/map/ϱ, a line per seed
         first = group not in colours
         colours.setdefault(group, f"C{len(colours) % 10}")
@@ -211,7 +213,6 @@ def plot_curves(runs: list[dict[str, Any]], path: Path) -> None:
         ax.set_yscale("log")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=7)
-    n_val = {r["meta"]["config"].get("val_instances") for r in runs}
     fig.suptitle(
         f"contract `default`, I = 3: validation gap ({'/'.join(map(str, sorted(n_val)))} "
         "instances) during training, one line per seed (feasible maps only)"
