@@ -4,12 +4,13 @@ import optkit
 inst = optkit.generate("contract", preset="default", seed=0)
 res = optkit.solve(inst)            # the family's default exact solver
 res.status, res.objective, res.bound, res.gap
+many = optkit.solve_many(insts, solver="fast")   # one batched call where the solver has one
 """
 
 from importlib import metadata as _metadata
 
 from optkit import families  # registers the families; `optkit.families()` lists them
-from optkit.core.api import evaluate, export, generate, load, load_decision, solve
+from optkit.core.api import evaluate, export, generate, load, load_decision, solve, solve_many
 from optkit.core.errors import InvalidInputError, NoDecisionError, OptkitError
 from optkit.core.registry import solver_specs as solvers
 from optkit.core.result import SolveResult
@@ -38,5 +39,6 @@ __all__ = [
     "load_decision",
     "show_versions",
     "solve",
+    "solve_many",
     "solvers",
 ]

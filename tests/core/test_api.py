@@ -171,7 +171,7 @@ def test_vector_objective_mismatch_is_flagged():
 
 # ------------------------------------------------------------------------------ solve_many
 def test_solve_many_of_nothing_is_nothing_and_one_family_only():
-    from optkit.core.api import solve_many
+    from optkit import solve_many  # exported next to solve
 
     assert solve_many([], solver="fast") == []
     mixed = [optkit.generate("contract", seed=0), optkit.generate("knapsack", seed=0)]
