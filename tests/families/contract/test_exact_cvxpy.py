@@ -434,11 +434,11 @@ def test_large_preset_at_moderate_size_is_certified(seed, n):
 # cvxpy 1.8 sums an uninitialised np.empty in Sum.shape_from_args while compiling a new shape;
 # harmless (the shape is recomputed), but numpy warns on this shape's first build.
 @pytest.mark.filterwarnings("ignore:invalid value encountered in reduce:RuntimeWarning")
-@pytest.mark.parametrize("seed, n", [(2, 18), (0, 20)])
+@pytest.mark.parametrize("seed, n", [(2, 18), (0, 20), (26, 19)])
 def test_large_preset_at_full_size_is_optimal(seed, n):
     """`large` draws I in 8..20; every instance it draws should be solved OPTIMAL (the spec's
-    stretch: I = 20). Both seeds stall with Clarabel's defaults (InsufficientProgress, gap ~1e-4)
-    and are certified by the retry with a shorter maximum step."""
+    stretch: I = 20). These seeds stall with Clarabel's defaults (InsufficientProgress, gap ~1e-4)
+    and are certified by the retry with a shorter maximum step (seed 26 only by the last, 0.8)."""
     res = optkit.solve(gen("large", seed, n), solver="cvxpy")
     assert res.status is Status.OPTIMAL, (res.status, res.message)
     assert "clarabel_retry" in res.flags
