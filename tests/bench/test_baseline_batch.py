@@ -208,20 +208,30 @@ def test_the_deadline_is_shared_by_the_batch():
     assert api.solve(insts[-1], solver="cvxpy", time_limit_s=0.3).status is Status.OPTIMAL
 
 
-def test_fast_does_not_read_its_deadline_single_or_batched():
-    """What is true of `fast`: it never reads the deadline (its interior point is at most
-    MAX_ITER vectorised steps), so a tiny shared limit on a batch still gives the answers the
-    unlimited batch gives; the overrun is the batch's own compute time."""
+def test_fast_stops_at_its_deadline_single_or_batched():
+    """`fast` checks the shared deadline before every Newton step: with a limit far below the
+    batch's own time every item is TIME_LIMIT, returned well before the unlimited batch would be,
+    with a valid bound (at least the certified optimum) and a menu only where it is feasible, and
+    no cvxpy fallback started. With room to spare the answers are the unlimited ones."""
     insts = [optkit.generate("contract", "default", seed=s) for s in range(300)]
-    tiny = api.solve_many(insts, solver="fast", time_limit_s=1e-6)
     free = api.solve_many(insts, solver="fast")
-    assert Counter(r.status for r in tiny) == {Status.OPTIMAL: 300}
+    assert Counter(r.status for r in free) == {Status.OPTIMAL: 300}
+    t0 = time.perf_counter()
+    tiny = api.solve_many(insts, solver="fast", time_limit_s=1e-6)
+    assert time.perf_counter() - t0 < 0.5 * sum(r.timing.wall_s for r in free) + 0.5
+    assert Counter(r.status for r in tiny) == {Status.TIME_LIMIT: 300}
     for a, b in zip(tiny, free, strict=True):
+        assert a.bound is not None and a.bound >= b.objective * (1 - 1e-9)
+        assert "fallback_cvxpy" not in a.flags
+        if a.has_decision:
+            assert a.evaluation.feasible and a.objective <= b.objective * (1 + 1e-9)
+    alone = api.solve(insts[0], solver="fast", time_limit_s=1e-6)
+    assert alone.status is Status.TIME_LIMIT and alone.bound >= free[0].objective * (1 - 1e-9)
+    roomy = api.solve_many(insts, solver="fast", time_limit_s=600.0)
+    for a, b in zip(roomy, free, strict=True):
         da, db = _without_timing(a), _without_timing(b)
-        assert da.pop("params") == {"time_limit_s": 1e-6} and db.pop("params") == {
-            "time_limit_s": None
-        }
-        assert da == db
+        assert da.pop("params") == {"time_limit_s": 600.0}
+        assert db.pop("params") == {"time_limit_s": None} and da == db
 
 
 # -------------------------------------------------------------------- faults inside a chunk
