@@ -540,12 +540,13 @@ def _timed_out(
     """TIME_LIMIT for an item the deadline stopped before its certificate: the bound of its
     best multipliers (valid by weak duality whatever they are), and its menu only if feasible."""
     feasible = finite and violation <= EXACT_FEASIBILITY
+    valid = float(bound) if np.isfinite(bound) else None  # JSON carries no NaN or inf
     return SolverOutput(
         Status.TIME_LIMIT,
         objective=objective if feasible else None,
-        bound=bound if np.isfinite(bound) else None,
+        bound=valid,
         decision=ContractDecision.from_checked_arrays(*menu) if feasible else None,
-        certificate={"dual_bound": bound, "max_violation": violation, "fallback": False},
+        certificate={"dual_bound": valid, "max_violation": violation, "fallback": False},
         solve_s=solve_s,
         message=f"time limit reached before a certificate ({why})",
         backend=BACKEND,
