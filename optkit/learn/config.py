@@ -389,9 +389,8 @@ def load_config(
 
 def _merge_algorithm_table(algo: str, data: dict[str, Any]) -> dict[str, Any]:
     """The top-level fields updated by the `[algo]` table; the other algorithms' tables are
-    checked against their own fields and dropped."""
-    if algo not in CONFIG_TYPES:
-        raise InvalidInputError("algo", f"must be one of {list(CONFIG_TYPES)}, got {algo!r}")
+    checked against their own fields and dropped (an unknown `algo` is config_from_dict's to
+    refuse)."""
     data = dict(data)
     own: dict[str, Any] = {}
     for name in [k for k in data if k in CONFIG_TYPES]:
