@@ -18,6 +18,7 @@ from optkit.core.status import Status
 from optkit.core.timing import Deadline
 from optkit.families.knapsack.common import check_params
 from optkit.families.knapsack.instance import KnapsackDecision, KnapsackInstance
+from optkit.families.knapsack.model import value_upper_bound
 
 MAX_N = 20
 BLOCK_BITS = 12
@@ -47,8 +48,10 @@ def solve(
     low = min(n, BLOCK_BITS)
     low_bits = ((np.arange(2**low)[:, None] >> np.arange(low)) & 1).astype(bool)  # (2^low, low)
     best_value, best_mask = -math.inf, None
-    for high in range(2 ** (n - low)):
+    high, stopped = 0, False
+    for high in range(2 ** (n - low)):  # noqa: B007 (read after the loop)
         if deadline.expired():
+            stopped = True
             break
         high_bits = ((high >> np.arange(n - low)) & 1).astype(bool)
         X = np.concatenate([low_bits, np.broadcast_to(high_bits, (len(low_bits), n - low))], axis=1)
@@ -69,14 +72,17 @@ def solve(
         if value[k] > best_value:
             best_value, best_mask = float(value[k]), X[k].copy()
     solve_s = time.perf_counter() - t0
+    # finished: every block scored (a deadline passing after the last block changes nothing)
+    finished = high == 2 ** (n - low) - 1 and not stopped
     if best_mask is None:
-        status = Status.TIME_LIMIT if deadline.expired() else Status.INFEASIBLE
-        return SolverOutput(status, solve_s=solve_s, **out)
-    status = Status.TIME_LIMIT if deadline.expired() else Status.OPTIMAL
+        status = Status.INFEASIBLE if finished else Status.TIME_LIMIT
+        bound = None if finished else value_upper_bound(instance)
+        return SolverOutput(status, bound=bound, solve_s=solve_s, **out)
+    status = Status.OPTIMAL if finished else Status.TIME_LIMIT
     return SolverOutput(
         status,
         objective=best_value,
-        bound=best_value if status is Status.OPTIMAL else None,
+        bound=best_value if status is Status.OPTIMAL else value_upper_bound(instance),
         decision=KnapsackDecision.from_mask(instance, best_mask),
         solve_s=solve_s,
         **out,

@@ -21,6 +21,7 @@ from optkit.core.timing import Deadline
 from optkit.families.knapsack.common import check_params
 from optkit.families.knapsack.evaluate import set_value
 from optkit.families.knapsack.instance import KnapsackDecision, KnapsackInstance
+from optkit.families.knapsack.model import value_upper_bound
 
 SCALES = (1, 10, 100, 1000, 10**4, 10**5, 10**6)
 MAX_CELLS = 5 * 10**7
@@ -90,7 +91,12 @@ def solve(
     take = np.zeros((n, cap + 1), dtype=bool)
     for i in range(n):
         if deadline.expired():
-            return SolverOutput(Status.TIME_LIMIT, solve_s=time.perf_counter() - t0, **out)
+            return SolverOutput(
+                Status.TIME_LIMIT,
+                bound=value_upper_bound(instance),
+                solve_s=time.perf_counter() - t0,
+                **out,
+            )
         ci = cost[i]
         if ci > cap or value[i] <= 0:
             continue

@@ -20,7 +20,7 @@ from optkit.core.timing import Deadline
 from optkit.core.tolerances import EXACT_FEASIBILITY
 from optkit.families.knapsack.evaluate import overspend, set_value
 from optkit.families.knapsack.instance import KnapsackDecision, KnapsackInstance
-from optkit.families.knapsack.model import MipModel, build
+from optkit.families.knapsack.model import MipModel, build, value_upper_bound
 
 BACKEND = "highspy"
 
@@ -150,7 +150,10 @@ def solve(
     if remaining is not None:
         if remaining <= 0:
             return SolverOutput(
-                Status.TIME_LIMIT, message="time limit reached while building", **out
+                Status.TIME_LIMIT,
+                bound=value_upper_bound(instance),
+                message="time limit reached while building",
+                **out,
             )
         h.setOptionValue("time_limit", remaining)
         _stop_at(h, deadline)
@@ -170,7 +173,13 @@ def solve(
     if status in (Status.INFEASIBLE, Status.ERROR) or not has_solution:
         if status is Status.OPTIMAL:  # optimal without a primal solution: not usable
             status = Status.ERROR
-        return SolverOutput(status, solve_s=solve_s, message=message, **out)
+        bound = None
+        if status is Status.TIME_LIMIT:  # HiGHS's dual bound if it has one, else model.py's
+            dual_bound = float(info.mip_dual_bound)
+            bound = value_upper_bound(instance)
+            if bound is not None and np.isfinite(dual_bound):
+                bound = min(bound, dual_bound)
+        return SolverOutput(status, bound=bound, solve_s=solve_s, message=message, **out)
     mask = model.chosen_mask(np.asarray(h.getSolution().col_value))
     objective = set_value(instance, mask)
     flags: tuple[str, ...] = ()

@@ -159,3 +159,16 @@ def build(instance: KnapsackInstance) -> MipModel:
         x_upper=useful.astype(float),
         conflict_rows=conflict_rows,
     )
+
+
+def value_upper_bound(instance: KnapsackInstance) -> float | None:
+    """Σ_s max_i v_is over the pairs of build(): every skill served by its best useful
+    component, budget and conflicts ignored. A valid (loose) upper bound on the optimum, for a
+    TIME_LIMIT answer whose backend stopped before proving one; None when a skill has no
+    server under all_skills (the instance is infeasible, no finite bound applies)."""
+    useful = useful_components(instance)
+    v = np.where(instance.servable & useful[:, None], instance.value_matrix, -np.inf)
+    best = v.max(axis=0) if instance.n_components else np.full(instance.n_skills, -np.inf)
+    if instance.objective == "all_skills":
+        return float(best.sum()) if np.isfinite(best).all() else None
+    return float(np.maximum(best, 0.0).sum())

@@ -135,8 +135,17 @@ def arrival_order(instance: KnapsackInstance) -> np.ndarray:
 class Composer:
     """The state of one online run: selection, spend, tests, estimates (what a policy sees)."""
 
-    def __init__(self, instance: KnapsackInstance, tester: Tester, config: OnlineConfig) -> None:
+    def __init__(
+        self,
+        instance: KnapsackInstance,
+        tester: Tester,
+        config: OnlineConfig,
+        deadline: Deadline | None = None,
+    ) -> None:
         self.instance, self.tester, self.config = instance, tester, config
+        self.deadline = Deadline(None) if deadline is None else deadline
+        self.timed_out = False
+        """True once a policy stopped early because the deadline passed (see out_of_time)."""
         n = instance.n_components
         self.weights = (
             instance.weights if instance.objective == "weighted" else np.ones(instance.n_skills)
@@ -167,6 +176,15 @@ class Composer:
     @property
     def remaining(self) -> float:
         return self.instance.budget - self.spent
+
+    def out_of_time(self) -> bool:
+        """True when the deadline has passed: the policy then rejects every component still to
+        come (decisions are irrevocable, so the selection so far is a feasible answer) and the
+        result is TIME_LIMIT with that selection. Checked once per component, whose work is
+        milliseconds at most, so the call overruns its limit by about one component."""
+        if self.deadline.expired():
+            self.timed_out = True
+        return self.timed_out
 
     def admissible(self, i: int) -> bool:
         """Fits the remaining budget, conflicts with nothing chosen, its requirements chosen."""
@@ -237,11 +255,17 @@ class Composer:
 
 
 def _run(
-    instance: KnapsackInstance, seed: int, params, policy: str, tester: Tester | None, body
+    instance: KnapsackInstance,
+    seed: int,
+    params,
+    policy: str,
+    tester: Tester | None,
+    body,
+    deadline: Deadline | None = None,
 ) -> SolverOutput:
     t0 = time.perf_counter()
     config = OnlineConfig.from_params(params, policy)
-    composer = Composer(instance, tester or BernoulliTester(instance, seed), config)
+    composer = Composer(instance, tester or BernoulliTester(instance, seed), config, deadline)
     extra = body(composer) or {}
     ev = evaluate(instance, KnapsackDecision.from_mask(instance, composer.chosen))
     certificate = {
@@ -253,11 +277,12 @@ def _run(
         **extra,
     }
     return SolverOutput(
-        Status.FEASIBLE,
+        Status.TIME_LIMIT if composer.timed_out else Status.FEASIBLE,
         objective=ev.objective,
         decision=KnapsackDecision.from_mask(instance, composer.chosen),
         certificate=certificate,
         solve_s=time.perf_counter() - t0,
+        message="time limit reached: later components rejected" if composer.timed_out else "",
         backend="optkit",
         backend_version="",
     )
@@ -283,6 +308,8 @@ def density_bounds(composer: Composer, order: np.ndarray) -> tuple[float, float,
     warm = math.ceil(cfg.warmup_fraction * len(order))
     if warm:
         for i in order[:warm]:
+            if composer.out_of_time():
+                break
             composer.test(int(i))
         seen = order[:warm]
     else:
@@ -329,6 +356,8 @@ def solve_zcl(
         L, U = L0, U0
         for i in order[warm:]:
             i = int(i)
+            if c.out_of_time():
+                break
             if not c.admissible(i):
                 continue
             c.test(i)
@@ -343,7 +372,7 @@ def solve_zcl(
                 c.accept(i)
         return {"L": L0, "U": U0, "U_end": U, "L_end": L, "warmup": warm}
 
-    return _run(instance, seed, params, "zcl", tester, body)
+    return _run(instance, seed, params, "zcl", tester, body, deadline)
 
 
 def solve_greedy_density(
@@ -357,16 +386,25 @@ def solve_greedy_density(
 ) -> SolverOutput:
     def body(c: Composer) -> None:
         for i in arrival_order(instance):
+            if c.out_of_time():
+                return
             if instance.prices[i] <= c.remaining:
                 c.test(int(i))
         while True:
-            cand = [i for i in range(instance.n_components) if c.admissible(i)]
-            dens = [c.gain(i) / instance.prices[i] for i in cand]
-            if not cand or max(dens) <= 0:
+            # the first admissible component of largest positive estimated density
+            best, best_density = None, 0.0
+            for i in range(instance.n_components):
+                if i % 64 == 0 and c.out_of_time():
+                    return
+                if c.admissible(i):
+                    density = c.gain(i) / instance.prices[i]
+                    if density > best_density:
+                        best, best_density = i, density
+            if best is None:
                 return
-            c.accept(cand[int(np.argmax(dens))])
+            c.accept(best)
 
-    return _run(instance, seed, params, "greedy_density", tester, body)
+    return _run(instance, seed, params, "greedy_density", tester, body, deadline)
 
 
 def solve_retrieval_topk(
@@ -383,10 +421,12 @@ def solve_retrieval_topk(
         for i in arrival_order(instance):
             if k is not None and c.chosen.sum() >= k:
                 return
+            if c.out_of_time():
+                return
             if c.admissible(int(i)):
                 c.accept(int(i))
 
-    return _run(instance, seed, params, "retrieval_topk", tester, body)
+    return _run(instance, seed, params, "retrieval_topk", tester, body, deadline)
 
 
 def solve_identity(
@@ -400,10 +440,12 @@ def solve_identity(
 ) -> SolverOutput:
     def body(c: Composer) -> None:
         for i in range(instance.n_components):
+            if c.out_of_time():
+                return
             if c.admissible(i):
                 c.accept(i)
 
-    return _run(instance, seed, params, "identity", tester, body)
+    return _run(instance, seed, params, "identity", tester, body, deadline)
 
 
 def hindsight_ratio(instance: KnapsackInstance, objective: float, optimum: float) -> float:

@@ -45,9 +45,10 @@ from optkit.core.tolerances import CERTIFIED_GAP_REL, relative_gap
 from optkit.families.online_alloc.exact_highs import (
     _for_variant,
     budget_prices,
-    columns_lp,
+    columns_model,
     decision_from_x,
     not_linear,
+    reward_upper_bound,
     run_highs,
     solve_lp,
 )
@@ -168,19 +169,53 @@ def dual_value_grad(
     return value, budgets - used
 
 
-def _lbfgs(mu: np.ndarray, R: np.ndarray, C: np.ndarray, B: np.ndarray, evals: int) -> np.ndarray:
+class OutOfTime(Exception):
+    """The deadline passed before a restricted LP gave a feasible primal: no answer, only the
+    upper bound `bound` (D at the best prices evaluated, or D(0))."""
+
+    def __init__(self, bound: float, passes: int = 0):
+        super().__init__(f"time limit reached after {passes} passes, no primal yet")
+        self.bound, self.passes = bound, passes
+
+
+class _Stop(Exception):
+    pass
+
+
+def _lbfgs(
+    mu: np.ndarray,
+    R: np.ndarray,
+    C: np.ndarray,
+    B: np.ndarray,
+    evals: int,
+    deadline: Deadline | None = None,
+) -> np.ndarray:
+    """L-BFGS-B on D from mu; stopped at the deadline with the best prices evaluated so far
+    (only a starting point: every bound is computed afterwards, in float64)."""
     from scipy.optimize import minimize
 
-    res = minimize(
-        dual_value_grad,
-        mu,
-        args=(R, C, B),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0.0, None)] * mu.shape[0],
-        options={"maxiter": evals, "maxfun": evals},
-    )
-    return np.maximum(res.x, 0.0)
+    best = [math.inf, mu]
+
+    def fun(x: np.ndarray) -> tuple[float, np.ndarray]:
+        if deadline is not None and deadline.expired():
+            raise _Stop
+        value, grad = dual_value_grad(x, R, C, B)
+        if value < best[0]:
+            best[0], best[1] = value, np.array(x)
+        return value, grad
+
+    try:
+        res = minimize(
+            fun,
+            mu,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, None)] * mu.shape[0],
+            options={"maxiter": evals, "maxfun": evals},
+        )
+        return np.maximum(res.x, 0.0)
+    except _Stop:
+        return np.maximum(best[1], 0.0)
 
 
 def solve_dual_bound(
@@ -201,7 +236,10 @@ def solve_dual_bound(
         n_sub = max(params.coarse, T // 10)
         idx = np.sort(rng.choice(T, size=n_sub, replace=False))
         sub = OnlineAllocInstance(rho=instance.rho, rewards=R[idx], consumption=C[idx])
-        mu = solve_dual_bound(sub, params, seed=seed, threads=threads, deadline=deadline).mu
+        try:
+            mu = solve_dual_bound(sub, params, seed=seed, threads=threads, deadline=deadline).mu
+        except OutOfTime:  # the sub-stream's bound is no bound of this stream
+            raise OutOfTime(reward_upper_bound(R)) from None
         del sub
         target = int(FREE_PER_SQRT * math.sqrt(T))
     elif T <= SMALL_T:
@@ -211,13 +249,16 @@ def solve_dual_bound(
         # 1. pricing sample LP, 2. L-BFGS-B on D over the whole (small) stream
         n0 = min(T, params.sample)
         idx = np.sort(rng.choice(T, size=n0, replace=False)) if n0 < T else np.arange(T)
-        sample = solve_lp(R[idx], C[idx], B * (n0 / T), threads=threads)
+        sample = solve_lp(R[idx], C[idx], B * (n0 / T), threads=threads, deadline=deadline)
         mu = sample.duals if sample.duals is not None else np.zeros(m)
         # L-BFGS only needs a good start, not a certificate: it runs on a float32 copy (exact
         # for 0/1 uses; T <= coarse keeps it small). Every bound below is computed in float64.
-        mu = _lbfgs(mu, R, C.astype(np.float32), B, params.coarse_evals)
+        if not deadline.expired():
+            mu = _lbfgs(mu, R, C.astype(np.float32), B, params.coarse_evals, deadline)
         target = 0
     target = min(T, max(target, params.free_target, 4 * m))
+    if deadline.expired():
+        raise OutOfTime(reward_upper_bound(R))
     centre = dual_pass(mu, R, C, B)
     passes = 1
     keep = np.zeros(0, dtype=np.int64)  # fractional requests of the last restricted LP
@@ -225,9 +266,20 @@ def solve_dual_bound(
     while True:
         # 3. restricted master at the centre
         sub = _restricted(centre, R, C, B, target, keep, threads, deadline)
+        if sub is None:  # the deadline passed inside the LP, before a feasible point
+            if best is None:
+                raise OutOfTime(min(centre.value, reward_upper_bound(R)), passes)
+            status = Status.TIME_LIMIT
+            msg = f"time limit reached after {passes} passes"
+            break
         if best is None or sub.primal > best[0]:
             best = (sub.primal, sub.decision)
         frac = np.unique(sub.decision.frac_t)
+        if deadline.expired():  # no time for the pass at the candidate prices
+            gap = relative_gap(best[0], centre.value, "max")
+            status = Status.OPTIMAL if gap <= CERTIFIED_GAP_REL else Status.TIME_LIMIT
+            msg = f"time limit reached after {passes} passes with relative gap {gap:.2e}"
+            break
         # 4. price check over every request
         cand = dual_pass(sub.mu, R, C, B)
         passes += 1
@@ -283,8 +335,9 @@ def _restricted(
     keep: np.ndarray,
     threads: int,
     deadline: Deadline,
-) -> _Restricted:
-    """Steps 3-4 at the prices of `cur`: fix the clear requests, LP over the near ties.
+) -> _Restricted | None:
+    """Steps 3-4 at the prices of `cur`: fix the clear requests, LP over the near ties (None
+    when the deadline passes before HiGHS has a feasible point).
 
     Columns: for each free request, its options whose margin is within 2δ of its top (a column
     far below cannot enter an optimal basis near these prices; if one must, the certificate
@@ -310,11 +363,11 @@ def _restricted(
     use = np.concatenate([C[t_free[ft], :, fo].astype(np.float64), on_use[None, :]])
     group = np.concatenate([ft, [-1]])
     status, _, x, row_dual, msg, _ = run_highs(
-        columns_lp(cost, use, group, t_free.size, B),
-        threads=threads,
-        time_limit_s=deadline.remaining_s(),
+        columns_model(cost, use, group, t_free.size, B), threads=threads, deadline=deadline
     )
     if x is None or row_dual is None:
+        if status is Status.TIME_LIMIT:
+            return None
         raise RuntimeError(f"restricted LP failed: {status.value} {msg}")
     z = float(x[-1])
     xs = np.zeros((t_free.size, d))
@@ -359,7 +412,17 @@ def solve(
     if (na := not_linear(instance)) is not None:
         return na
     t0 = time.perf_counter()
-    res = solve_dual_bound(instance, p, seed=seed, threads=threads, deadline=deadline)
+    try:
+        res = solve_dual_bound(instance, p, seed=seed, threads=threads, deadline=deadline)
+    except OutOfTime as exc:
+        return SolverOutput(
+            status=Status.TIME_LIMIT,
+            bound=exc.bound,
+            solve_s=time.perf_counter() - t0,
+            message=str(exc),
+            backend="numpy+highspy",
+            backend_version=_version(),
+        )
     solve_s = time.perf_counter() - t0
     fractional = int(np.unique(res.decision.frac_t).size)
     return SolverOutput(

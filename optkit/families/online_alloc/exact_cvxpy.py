@@ -17,6 +17,7 @@ largest budget overrun, if any), and its objective is recomputed from it. For sm
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
@@ -111,7 +112,10 @@ def hindsight_cvxpy(
         # cvxpy 1.8's Sum.shape_from_args sums an uninitialised np.empty to get a shape, which
         # warns "invalid value" when the memory happens to hold NaN bits; the answer is checked
         # by the dual bound below, so numpy's invalid-value state is silenced for the call only
-        with np.errstate(invalid="ignore"):
+        # cvxpy also warns "Solution may be inaccurate" (a UserWarning) on the statuses mapped
+        # explicitly below, which are the message
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Solution may be inaccurate", UserWarning)
             problem.solve(solver=cp.CLARABEL, **kwargs)
         cvx_status = problem.status
     except cp.error.SolverError as exc:
@@ -127,7 +131,13 @@ def hindsight_cvxpy(
         x = _clean(np.asarray(X.value), C, instance.budgets)
         mu = np.maximum(np.array([float(v) for v in duals]), 0.0)
     elif status is Status.TIME_LIMIT:
-        return SolverOutput(status=status, message=str(cvx_status), build_s=build_s)
+        # no answer; D(0) is an upper bound like D at any μ >= 0 (one O(T·m·d) pass)
+        return SolverOutput(
+            status=status,
+            bound=smooth_dual(np.zeros(m), instance),
+            message=str(cvx_status),
+            build_s=build_s,
+        )
     else:
         # Clarabel failed or is inaccurate: the smooth dual gives the same optimum (strictly
         # concave primal); the bound below certifies whichever answer is returned

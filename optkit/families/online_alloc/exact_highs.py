@@ -29,6 +29,8 @@ from optkit.families.online_alloc.instance import (
 )
 
 FEASIBILITY_TOL = 1e-9
+NONZERO_BLOCK = 8192
+"""Columns scanned for nonzeros between two deadline checks in columns_model."""
 MIP_MAX_VARIABLES = 200_000
 """hindsight_mip is for small T: above T·d binaries it answers NOT_APPLICABLE (use the LP)."""
 
@@ -45,23 +47,102 @@ class LPSolution:
     backend_version: str
 
 
-def columns_lp(
+@dataclass(frozen=True)
+class ColumnModel:
+    """The arrays of columns_lp's model, passed to HiGHS as numpy buffers by `pass_to`.
+
+    Assigning arrays of 7.5·10^6 nonzeros (T = 10^4, m = 100, d = 10) to HighsLp's a_matrix_
+    fields converts them element by element (~0.9 s here); passModel's array overload takes the
+    same buffers in ~0.05 s, and that set-up counts against the caller's deadline."""
+
+    cost: np.ndarray
+    start: np.ndarray
+    """(k + 1,) int32 column starts (CSC)."""
+    index: np.ndarray
+    value: np.ndarray
+    row_upper: np.ndarray
+    integral: bool
+
+    @property
+    def num_col(self) -> int:
+        return self.cost.shape[0]
+
+    @property
+    def num_row(self) -> int:
+        return self.row_upper.shape[0]
+
+    def pass_to(self, h) -> None:
+        import highspy
+
+        k, rows = self.num_col, self.num_row
+        status = h.passModel(
+            k,
+            rows,
+            int(self.index.shape[0]),
+            int(highspy.MatrixFormat.kColwise.value),
+            int(highspy.ObjSense.kMaximize.value),
+            0.0,
+            self.cost,
+            np.zeros(k),
+            np.ones(k),
+            np.full(rows, -highspy.kHighsInf),
+            self.row_upper,
+            np.ascontiguousarray(self.start[:-1]),
+            self.index,
+            self.value,
+            np.full(k, int(self.integral), dtype=np.int32),  # 1: kInteger, 0: kContinuous
+        )
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused the hindsight model (passModel)")
+
+    def to_lp(self):
+        """The same model as a highspy HighsLp (what export and older callers take)."""
+        import highspy
+
+        k, rows = self.num_col, self.num_row
+        lp = highspy.HighsLp()
+        lp.num_col_ = k
+        lp.num_row_ = rows
+        lp.sense_ = highspy.ObjSense.kMaximize
+        lp.col_cost_ = self.cost
+        lp.col_lower_ = np.zeros(k)
+        lp.col_upper_ = np.ones(k)
+        lp.row_lower_ = np.full(rows, -highspy.kHighsInf)
+        lp.row_upper_ = self.row_upper
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = self.start
+        lp.a_matrix_.index_ = self.index
+        lp.a_matrix_.value_ = self.value
+        if self.integral:
+            lp.integrality_ = [highspy.HighsVarType.kInteger] * k
+        return lp
+
+
+def columns_model(
     cost: np.ndarray,
     use: np.ndarray,
     group: np.ndarray,
     n_groups: int,
     budgets: np.ndarray,
     integral: bool = False,
-):
-    """A HighsLp with k columns: max costᵀx, use (k, m) in the m budget rows, column c in
-    choice row m + group[c] (<= 1) unless group[c] < 0, 0 <= x <= 1. CSC built in numpy."""
-    import highspy
-
+    deadline: Deadline | None = None,
+) -> ColumnModel | None:
+    """k columns: max costᵀx, use (k, m) in the m budget rows, column c in choice row
+    m + group[c] (<= 1) unless group[c] < 0, 0 <= x <= 1. CSC built in numpy. None when
+    `deadline` passes between its steps (~0.1 s each at 7.5·10^6 nonzeros)."""
     k, m = use.shape
     # np.nonzero lists a (column, resource) matrix's entries sorted by column, then row. With a
     # choice-row entry appended to each grouped column, entry e lands at e + (number of grouped
     # columns before its column).
-    nz_col, nz_row = np.nonzero(use)
+    parts = []
+    for lo in range(0, k, NONZERO_BLOCK):  # in blocks: a deadline check every ~10 ms
+        if deadline is not None and deadline.expired():
+            return None
+        c, r = np.nonzero(use[lo : lo + NONZERO_BLOCK])
+        parts.append((c + lo, r))
+    nz_col = np.concatenate([c for c, _ in parts]) if parts else np.zeros(0, np.int64)
+    nz_row = np.concatenate([r for _, r in parts]) if parts else np.zeros(0, np.int64)
+    del parts
     grouped = group >= 0
     counts = np.bincount(nz_col, minlength=k) + grouped
     start = np.zeros(k + 1, dtype=np.int64)
@@ -71,27 +152,53 @@ def columns_lp(
     value = np.empty(int(start[-1]), dtype=np.float64)
     pos = np.arange(nz_col.size) + before[nz_col]
     index[pos] = nz_row
+    if deadline is not None and deadline.expired():
+        return None
     value[pos] = use[nz_col, nz_row]
+    del nz_col, nz_row, pos
+    if deadline is not None and deadline.expired():
+        return None
     last = start[1:][grouped] - 1
     index[last] = m + group[grouped]
     value[last] = 1.0
+    return ColumnModel(
+        cost=np.ascontiguousarray(cost, dtype=np.float64),
+        start=start.astype(np.int32),
+        index=index,
+        value=value,
+        row_upper=np.concatenate([np.asarray(budgets, dtype=np.float64), np.ones(n_groups)]),
+        integral=integral,
+    )
 
-    lp = highspy.HighsLp()
-    lp.num_col_ = k
-    lp.num_row_ = m + n_groups
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = np.ascontiguousarray(cost, dtype=np.float64)
-    lp.col_lower_ = np.zeros(k)
-    lp.col_upper_ = np.ones(k)
-    lp.row_lower_ = np.full(m + n_groups, -highspy.kHighsInf)
-    lp.row_upper_ = np.concatenate([np.asarray(budgets, dtype=np.float64), np.ones(n_groups)])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = start.astype(np.int32)
-    lp.a_matrix_.index_ = index
-    lp.a_matrix_.value_ = value
-    if integral:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * k
-    return lp
+
+def columns_lp(
+    cost: np.ndarray,
+    use: np.ndarray,
+    group: np.ndarray,
+    n_groups: int,
+    budgets: np.ndarray,
+    integral: bool = False,
+):
+    """columns_model's model as a HighsLp."""
+    model = columns_model(cost, use, group, n_groups, budgets, integral)
+    assert model is not None  # no deadline, never None
+    return model.to_lp()
+
+
+def build_highs_model(
+    rewards: np.ndarray,
+    consumption: np.ndarray,
+    budgets: np.ndarray,
+    integral: bool = False,
+    deadline: Deadline | None = None,
+) -> ColumnModel | None:
+    """The hindsight model's arrays: column t·d + i is option i of request t (None when
+    `deadline` passes while building)."""
+    n, d = rewards.shape
+    m = budgets.shape[0]
+    use = np.transpose(consumption, (0, 2, 1)).reshape(n * d, m)
+    group = np.repeat(np.arange(n), d)
+    return columns_model(rewards.ravel(), use, group, n, budgets, integral, deadline)
 
 
 def build_highs_lp(
@@ -101,16 +208,25 @@ def build_highs_lp(
     integral: bool = False,
 ):
     """The hindsight model as a highspy HighsLp: column t·d + i is option i of request t."""
-    n, d = rewards.shape
-    m = budgets.shape[0]
-    use = np.transpose(consumption, (0, 2, 1)).reshape(n * d, m)
-    group = np.repeat(np.arange(n), d)
-    return columns_lp(rewards.ravel(), use, group, n, budgets, integral)
+    model = build_highs_model(rewards, consumption, budgets, integral)
+    assert model is not None  # no deadline, never None
+    return model.to_lp()
 
 
-def run_highs(lp, *, integral: bool = False, threads: int = 1, time_limit_s=None, mip_rel_gap=1e-9):
-    """Solve a HighsLp with the oracle options; returns (status, objective, x, row duals, msg,
-    version). x and duals are None when HiGHS has none."""
+def run_highs(
+    lp,
+    *,
+    integral: bool = False,
+    threads: int = 1,
+    time_limit_s=None,
+    mip_rel_gap=1e-9,
+    deadline: Deadline | None = None,
+):
+    """Solve a HighsLp or ColumnModel with the oracle options; returns (status, objective, x,
+    row duals, msg, version). x is None when HiGHS has no feasible point (a time-limited dual
+    simplex stops at a primal-infeasible basis: its values are no incumbent), duals None when
+    it has no dual values. With a `deadline`, HiGHS gets what remains of it once the model is
+    passed (set-up counted) and is interrupted when it passes (kInterrupt -> TIME_LIMIT)."""
     import highspy
 
     h = highspy.Highs()
@@ -125,11 +241,32 @@ def run_highs(lp, *, integral: bool = False, threads: int = 1, time_limit_s=None
     else:
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", 1)  # dual simplex: a basic, vertex solution
+    if isinstance(lp, ColumnModel):
+        lp.pass_to(h)
+    else:
+        h.passModel(lp)
+    version = h.version() if hasattr(h, "version") else highspy.__version__
+    if deadline is not None and deadline.remaining_s() is not None:
+        remaining = deadline.remaining_s()
+        if remaining <= 0:
+            return Status.TIME_LIMIT, None, None, None, "time limit reached while building", version
+        time_limit_s = remaining if time_limit_s is None else min(time_limit_s, remaining)
+
+        def check(event) -> None:
+            if deadline.expired():
+                event.interrupt()
+
+        h.cbMipInterrupt.subscribe(check)
+        h.cbSimplexInterrupt.subscribe(check)
+        h.cbIpmInterrupt.subscribe(check)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", max(float(time_limit_s), 1e-3))
-    h.passModel(lp)
+    # HiGHS keeps one process-wide thread pool sized by the first run; a later run asking for
+    # another `threads` ends with model status "Not Set" (status ERROR here) unless the pool is
+    # rebuilt (as knapsack/exact_highs.py does): hindsight_lp with threads=2 after any threads=1
+    # HiGHS run in the process failed that way.
+    highspy.Highs.resetGlobalScheduler(True)
     h.run()
-    version = h.version() if hasattr(h, "version") else highspy.__version__
     ms = h.getModelStatus()
     S = highspy.HighsModelStatus
     if ms == S.kOptimal:
@@ -141,11 +278,20 @@ def run_highs(lp, *, integral: bool = False, threads: int = 1, time_limit_s=None
     else:
         return Status.ERROR, None, None, None, h.modelStatusToString(ms), version
     sol = h.getSolution()
-    if not sol.value_valid:
-        return status, None, None, None, "no incumbent", version
-    x = np.clip(np.asarray(sol.col_value), 0.0, 1.0)
+    info = h.getInfo()
     duals = np.asarray(sol.row_dual) if (not integral and sol.dual_valid) else None
-    return status, float(h.getInfo().objective_function_value), x, duals, "", version
+    feasible = info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    if not sol.value_valid or (status is not Status.OPTIMAL and not feasible):
+        return status, None, None, duals, "no incumbent", version
+    x = np.clip(np.asarray(sol.col_value), 0.0, 1.0)
+    return status, float(info.objective_function_value), x, duals, "", version
+
+
+def reward_upper_bound(rewards: np.ndarray) -> float:
+    """D(0) = Σ_t max(0, max_i r_ti): every request's best reward, budgets ignored. A valid
+    (loose) upper bound on the hindsight LP and MIP, O(T·d) to compute, for TIME_LIMIT answers
+    whose backend stopped before proving one."""
+    return float(np.maximum(np.asarray(rewards).max(axis=1), 0.0).sum())
 
 
 def solve_lp(
@@ -156,13 +302,21 @@ def solve_lp(
     integral: bool = False,
     threads: int = 1,
     time_limit_s: float | None = None,
+    deadline: Deadline | None = None,
 ) -> LPSolution:
-    """Solve the hindsight LP (or MIP) of the given requests with the given budgets."""
+    """Solve the hindsight LP (or MIP) of the given requests with the given budgets; with a
+    `deadline`, building the model counts against it (see run_highs)."""
     n, d = rewards.shape
     m = budgets.shape[0]
-    lp = build_highs_lp(rewards, consumption, budgets, integral)
+    if deadline is not None and deadline.expired():
+        return LPSolution(Status.TIME_LIMIT, None, None, None, "time limit reached", "")
+    model = build_highs_model(rewards, consumption, budgets, integral, deadline)
+    if model is None:
+        return LPSolution(
+            Status.TIME_LIMIT, None, None, None, "time limit reached while building", ""
+        )
     status, obj, x, row_dual, msg, version = run_highs(
-        lp, integral=integral, threads=threads, time_limit_s=time_limit_s
+        model, integral=integral, threads=threads, time_limit_s=time_limit_s, deadline=deadline
     )
     if x is None:
         return LPSolution(status, None, None, None, msg, version)
@@ -192,10 +346,12 @@ def decision_from_x(
     )
 
 
-def _no_solution(sol, solve_s: float) -> SolverOutput:
-    """HiGHS returned no point (infeasible, time limit without incumbent, error): its status."""
+def _no_solution(sol, solve_s: float, instance: OnlineAllocInstance) -> SolverOutput:
+    """HiGHS returned no point (infeasible, time limit without incumbent, error): its status,
+    with D(0) as the bound of a TIME_LIMIT answer."""
     return SolverOutput(
         status=sol.status,
+        bound=reward_upper_bound(instance.rewards) if sol.status is Status.TIME_LIMIT else None,
         message=sol.message,
         solve_s=solve_s,
         backend="highspy",
@@ -217,13 +373,15 @@ def hindsight_lp(
         instance.consumption,
         instance.budgets,
         threads=threads,
-        time_limit_s=deadline.remaining_s(),
+        deadline=deadline,
     )
     solve_s = time.perf_counter() - t0
     if sol.x is None:
-        return _no_solution(sol, solve_s)
+        return _no_solution(sol, solve_s, instance)
     decision = decision_from_x(sol.x, duals=sol.duals)
-    bound = sol.objective if sol.status is Status.OPTIMAL else None
+    # not optimal: D(0), valid for the LP whatever HiGHS reached (its dual values are not
+    # trusted as a bound without a full pass over the stream)
+    bound = sol.objective if sol.status is Status.OPTIMAL else reward_upper_bound(instance.rewards)
     return SolverOutput(
         status=sol.status,
         objective=sol.objective,
@@ -257,18 +415,18 @@ def hindsight_mip(
         instance.budgets,
         integral=True,
         threads=threads,
-        time_limit_s=deadline.remaining_s(),
+        deadline=deadline,
     )
     solve_s = time.perf_counter() - t0
     if sol.x is None:
-        return _no_solution(sol, solve_s)
+        return _no_solution(sol, solve_s, instance)
     x = np.round(sol.x)  # integral up to HiGHS's 1e-9 integrality tolerance
     decision = decision_from_x(x)
     objective = float((instance.rewards * x).sum())
     return SolverOutput(
         status=sol.status,
         objective=objective,
-        bound=objective if sol.status is Status.OPTIMAL else None,
+        bound=objective if sol.status is Status.OPTIMAL else reward_upper_bound(instance.rewards),
         decision=_for_variant(instance, decision),
         solve_s=solve_s,
         backend="highspy",

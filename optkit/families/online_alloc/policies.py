@@ -27,6 +27,7 @@ from optkit.core.seeding import make_rng
 from optkit.core.status import Status
 from optkit.core.timing import Deadline
 from optkit.families.online_alloc.dmd import DMDParams, MirrorStep
+from optkit.families.online_alloc.dual_bound import OutOfTime
 from optkit.families.online_alloc.instance import (
     NO_ACTION,
     OnlineAllocDecision,
@@ -223,9 +224,18 @@ class Resolve(DualPricePolicy):
 
     name = "resolve"
 
-    def __init__(self, params: ResolveParams = ResolveParams(), seed: int = 0, threads: int = 1):
+    def __init__(
+        self,
+        params: ResolveParams = ResolveParams(),
+        seed: int = 0,
+        threads: int = 1,
+        deadline: Deadline | None = None,
+    ):
         super().__init__(None, True)
         self.params, self.seed, self.threads = params, seed, threads
+        self.deadline = deadline
+        """The solve's deadline: a re-solve gets what remains of it, none once it has passed
+        (the prices then stay as they are; run_stream stops at its next check)."""
 
     def reset(self, header: StreamHeader) -> None:
         super().reset(header)
@@ -250,7 +260,13 @@ class Resolve(DualPricePolicy):
         pick = self.rng.integers(0, self.t, size=n)
         R = np.stack([self.seen_r[k] for k in pick])
         C = np.stack([self.seen_c[k] for k in pick])
-        sol = solve_lp(R, C, np.maximum(self.remaining, 0.0) * (n / left), threads=self.threads)
+        sol = solve_lp(
+            R,
+            C,
+            np.maximum(self.remaining, 0.0) * (n / left),
+            threads=self.threads,
+            deadline=self.deadline,
+        )
         if sol.duals is not None:
             self.mu[:] = sol.duals  # in place: the hot path holds a view of μ
 
@@ -278,6 +294,15 @@ class Resolve(DualPricePolicy):
         self.rng.bit_generator.state = rng_state
 
 
+class StreamTimeout(TimeoutError):
+    """run_stream's deadline passed after `done` of `T` requests: the policy's actions so far
+    and no action for the rest (a feasible decision: skipping never overspends)."""
+
+    def __init__(self, done: int, T: int, actions: np.ndarray, trace: np.ndarray | None):
+        super().__init__(f"time limit reached after {done} of {T} requests")
+        self.done, self.actions, self.trace = done, actions, trace
+
+
 def run_stream(
     policy: DualPricePolicy, instance: OnlineAllocInstance, deadline: Deadline | None = None
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -293,7 +318,13 @@ def run_stream(
     step = policy._step
     for lo in range(0, T, BLOCK):
         if deadline is not None and deadline.expired():
-            raise TimeoutError(f"time limit reached after {lo} of {T} requests")
+            # the requests still to come get no action (trace: a price of +inf bids 0)
+            actions[lo:] = NO_ACTION
+            if trace is not None:
+                trace[lo:] = np.inf
+            if split is not None:
+                split[lo:] = 0.0
+            raise StreamTimeout(lo, T, actions, split if split is not None else trace)
         hi = min(T, lo + BLOCK)
         Cb = C[lo:hi].astype(np.float64)
         Rb = R[lo:hi]
@@ -328,10 +359,12 @@ def make_decision(
 
 def _run(instance, policy, deadline, extra: dict | None = None) -> SolverOutput:
     t0 = time.perf_counter()
+    status, message = Status.FEASIBLE, ""
     try:
         actions, trace = run_stream(policy, instance, deadline)
-    except TimeoutError as exc:
-        return SolverOutput(status=Status.TIME_LIMIT, message=str(exc))
+    except StreamTimeout as exc:  # TIME_LIMIT with the incumbent: the stream so far
+        actions, trace = exc.actions, exc.trace
+        status, message = Status.TIME_LIMIT, f"{exc}; no action for the rest"
     solve_s = time.perf_counter() - t0
     taken = actions != NO_ACTION
     reward = float(instance.rewards[np.flatnonzero(taken), actions[taken]].sum())
@@ -342,11 +375,12 @@ def _run(instance, policy, deadline, extra: dict | None = None) -> SolverOutput:
         reward = float((instance.rewards * trace).sum() - instance.entropy * (shares * logs).sum())
     decision = make_decision(instance, actions, policy.mu.copy(), trace)
     return SolverOutput(
-        status=Status.FEASIBLE,
+        status=status,
         objective=reward,
         decision=decision,
         certificate={"final_duals": policy.mu.tolist(), **(extra or {})},
         solve_s=solve_s,
+        message=message,
         backend="numpy",
         backend_version=np.__version__,
     )
@@ -378,7 +412,7 @@ def solve_resolve(instance, deadline: Deadline, seed: int, threads: int, params:
     p = ResolveParams.from_params(params)
     if (na := _lp_only(instance, "resolve")) is not None:
         return na
-    return _run(instance, Resolve(p, seed=seed, threads=threads), deadline)
+    return _run(instance, Resolve(p, seed=seed, threads=threads, deadline=deadline), deadline)
 
 
 def solve_fixed_dual(instance, deadline: Deadline, seed: int, threads: int, params: dict):
@@ -398,11 +432,19 @@ def solve_fixed_dual(instance, deadline: Deadline, seed: int, threads: int, para
                 message="fixed_dual needs params.mu or a generator-spec instance to draw a "
                 "training stream from",
             )
-        mu, extra = fit_fixed_dual(instance, train_T, seed)
+        try:
+            mu, extra = fit_fixed_dual(instance, train_T, seed, deadline)
+        except OutOfTime:
+            return SolverOutput(
+                status=Status.TIME_LIMIT,
+                message="time limit reached while fitting the prices on the training stream",
+            )
     return _run(instance, FixedDual(np.asarray(mu, dtype=np.float64)), deadline, extra)
 
 
-def fit_fixed_dual(instance: OnlineAllocInstance, train_T: int, seed: int):
+def fit_fixed_dual(
+    instance: OnlineAllocInstance, train_T: int, seed: int, deadline: Deadline | None = None
+):
     """μ* of the hindsight LP of an independent training stream: same preset, options and model
     seed (so the same request law), another `stream` of requests."""
     from optkit.families.online_alloc.dual_bound import solve_dual_bound
@@ -412,5 +454,7 @@ def fit_fixed_dual(instance: OnlineAllocInstance, train_T: int, seed: int):
     assert g is not None
     stream = int(g["options"].get("stream", 0)) + 1 + seed
     train = generate(g["preset"], g["seed"], **{**g["options"], "T": train_T, "stream": stream})
-    res = solve_dual_bound(train, seed=seed)
+    # the fit counts against the solve's deadline; prices stopped short of the optimum are
+    # still prices (dual_bound raises OutOfTime only before it has any)
+    res = solve_dual_bound(train, seed=seed, deadline=deadline)
     return res.mu, {"train_stream": stream, "train_T": train_T}

@@ -14,8 +14,9 @@ the item's id names its draw seed.
 
 from __future__ import annotations
 
-from optkit.core.benchmark import BenchItem, Objective, Scenario
+from optkit.core.benchmark import BenchItem, Scenario
 from optkit.families.podpack.generate import CELLS, draw, failing
+from optkit.families.podpack.tiered import lex_gap
 
 # The bench (and so `optkit demo`) keeps to the 4-node cells: proving the unlimited reference on
 # 8-node cells can take minutes. The full grid is python -m optkit.bench.podpack_grid.
@@ -24,20 +25,6 @@ QUICK_CELLS = ("n4-ppn4-l2-u100",)
 """The quick run (`optkit demo --quick` runs every family's) stays at a few seconds."""
 CROSS_CHECK_CELLS = ("n4-ppn4-l1-u100", "n4-ppn4-l2-u105", "n4-ppn4-l4-u100")
 WINDOW_METHODS = ("kube_default", "kube_mostallocated", "cpsat", "cpsat_fallback")
-
-
-def lex_gap(objective: Objective, reference: Objective) -> float | None:
-    """Relative shortfall in the first component where the vector differs from the optimum:
-    (ref_k - obj_k) / max(|ref_k|, 1), positive when worse, 0 when equal. Vectors are larger-
-    is-better, so the sign convention holds for placed counts and for -disruption alike."""
-    if not isinstance(objective, list) or not isinstance(reference, list):
-        return None
-    if len(objective) != len(reference):
-        return None
-    for o, r in zip(objective, reference, strict=True):
-        if o != r:
-            return (r - o) / max(abs(r), 1)
-    return 0.0
 
 
 def _items(cells: tuple[str, ...], seeds: tuple[int, ...]) -> list[BenchItem]:

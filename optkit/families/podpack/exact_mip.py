@@ -33,6 +33,7 @@ from optkit.families.podpack.exact_cpsat import (
     plan_certificate,
     plan_output,
     read_params,
+    unsolved_run,
 )
 from optkit.families.podpack.instance import PodpackInstance
 from optkit.families.podpack.tiered import (
@@ -41,6 +42,7 @@ from optkit.families.podpack.tiered import (
     TieredModel,
     build,
     infeasible_verdict,
+    lex_bound,
     repaired_current,
 )
 
@@ -49,10 +51,15 @@ MIP_FEASIBILITY_TOLERANCE = 1e-9
 """HiGHS's integrality / row tolerance: far below 1 / (largest scaled request)."""
 
 
-def pyomo_model(model: TieredModel, stage: int | None = 0):
+def pyomo_model(model: TieredModel, stage: int | None = 0, deadline: Deadline | None = None):
     """The Pyomo ConcreteModel: x binary, at most one node per pod, capacity rows; with `stage`,
-    that stage's objective (what `optkit export` writes for stage 0, the first stage)."""
+    that stage's objective (what `optkit export` writes for stage 0, the first stage). None
+    when `deadline` passes during the build (checked per pod and per node: Pyomo spends
+    ~0.1 s on the 8,192 variables of the 32-node, 8-pods-per-node cells)."""
     import pyomo.environ as pyo
+
+    def late() -> bool:
+        return deadline is not None and deadline.expired()
 
     m = pyo.ConcreteModel(name="podpack")
     m.V = pyo.RangeSet(0, model.n_vars - 1) if model.n_vars else pyo.Set(initialize=[])
@@ -61,10 +68,14 @@ def pyomo_model(model: TieredModel, stage: int | None = 0):
         m.x[v].fix(1)
     m.one_node = pyo.ConstraintList()
     for vs in model.pod_vars:
+        if late():
+            return None
         if len(vs) > 1:
             m.one_node.add(sum(m.x[v] for v in vs) <= 1)
     m.capacity = pyo.ConstraintList()
     for j, vs in enumerate(model.node_vars):
+        if late():
+            return None
         for req, cap in ((model.cpu, model.cpu_capacity), (model.memory, model.memory_capacity)):
             coefs = req[list(vs)].tolist()
             if sum(coefs) > cap[j]:
@@ -93,7 +104,9 @@ def solve_tiered_mip(
 
     t0 = time.perf_counter()
     model = build(inst)
-    m = pyomo_model(model, stage=None)
+    m = None if deadline.expired() else pyomo_model(model, stage=None, deadline=deadline)
+    if m is None:  # the deadline passed while building: the start, no stage run
+        return unsolved_run(model, model.to_x(start), inst.n_pods, time.perf_counter() - t0)
     opt = Highs()
     opt.config.load_solution = False
     opt.config.stream_solver = False
@@ -105,6 +118,12 @@ def solve_tiered_mip(
         "random_seed": seed,
     }
     incumbent = model.to_x(start)
+    # HiGHS keeps one process-wide thread pool sized by the first run; a run asking for another
+    # `threads` ends "unknown" (raised below as a model bug) unless the pool is rebuilt, as
+    # knapsack/exact_highs.py does: mip with threads=2 after a threads=1 HiGHS run failed so.
+    import highspy
+
+    highspy.Highs.resetGlobalScheduler(True)
     build_s = time.perf_counter() - t0
     clock = StageClock(deadline, len(model.stages))
     results: list[StageResult] = []
@@ -164,6 +183,7 @@ def solve_tiered_mip(
         solve_s=time.perf_counter() - t_solve,
         cpu_scale=model.cpu_scale,
         memory_scale=model.memory_scale,
+        bound=tuple(lex_bound(model.stages, results)),
     )
 
 

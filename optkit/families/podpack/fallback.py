@@ -108,7 +108,11 @@ def solve(
             evictions=[],
             moves=[],
         )
-        return _output(instance, default, Status.OPTIMAL, certificate, default_s, 0.0, flags)
+        # every pod placed, nothing disrupted: the vector's unconditional maximum, so it is its
+        # own bound and the gap is 0
+        return _output(
+            instance, default, Status.OPTIMAL, certificate, default_s, 0.0, flags, proved=True
+        )
     cluster = after_default(instance, default)
     run = solve_tiered(cluster, default, deadline, seed=seed, threads=threads)
     start_vector = objective_vector(cluster, default)
@@ -139,10 +143,16 @@ def _output(
     build_s: float,
     solve_s: float,
     flags: tuple[str, ...],
+    proved: bool = False,
 ) -> SolverOutput:
+    """`proved`: the plan is the unconditional optimum, its vector its own bound (gap 0); else
+    no bound is stated (the search's bounds hold for the post-default cluster, not this one)."""
+    objective = objective_vector(inst, nodes)
     return SolverOutput(
         status=status,
-        objective=objective_vector(inst, nodes),
+        objective=objective,
+        bound=list(objective) if proved else None,
+        gap=0.0 if proved else None,
         decision=PodpackDecision.from_indices(inst, [None if n < 0 else int(n) for n in nodes]),
         certificate=certificate,
         build_s=build_s,

@@ -239,3 +239,44 @@ def infeasible_verdict(
         backend=backend,
         backend_version=backend_version,
     )
+
+
+def lex_gap(objective, reference) -> float | None:
+    """Relative shortfall in the first component where the vector differs from the reference
+    (an optimum or a bound): (ref_k - obj_k) / max(|ref_k|, 1), positive when worse, 0 when
+    equal. Vectors are larger-is-better, so the sign convention holds for placed counts and for
+    -disruption alike. None unless both are vectors of one length."""
+    if not isinstance(objective, list) or not isinstance(reference, list):
+        return None
+    if len(objective) != len(reference):
+        return None
+    for o, r in zip(objective, reference, strict=True):
+        if o != r:
+            return (r - o) / max(abs(r), 1)
+    return 0.0
+
+
+def lex_bound(stages: tuple[Stage, ...], results) -> list[int]:
+    """A lexicographic upper bound on every plan's objective vector, from a tiered run.
+
+    Components in the vector's order (stage 2k: placed(>= t_k), stage 2k+1: -disruption).
+    Stages up to the first one not proved optimal give their value (each was proved under ==
+    locks of the proved stages before it); that stage gives the backend's bound when it has
+    one (proved given those locks) and its unconditional bound otherwise; every later stage its
+    unconditional bound. Any plan is then lexicographically at most this vector: it either
+    falls short on the proved prefix, or matches it and is bounded on the open stage, where a
+    tie leaves the rest to component-wise unconditional bounds."""
+    out: list[int] = []
+    open_stage = False
+    for stage, res in zip(stages, results, strict=True):
+        sign = 1 if stage.kind == PLACED else -1
+        if not open_stage and res.status == "optimal":
+            out.append(sign * res.value)
+            continue
+        if not open_stage and res.bound is not None:
+            best = min(res.bound, stage.best_possible) if sign > 0 else max(res.bound, 0)
+            out.append(sign * best)
+        else:
+            out.append(sign * stage.best_possible)
+        open_stage = True
+    return out
