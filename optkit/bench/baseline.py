@@ -279,7 +279,11 @@ class RichProgress:
 
 # ------------------------------------------------------------------------------ the items
 def _instance_files(folder: Path) -> list[Path]:
-    files = sorted(p for p in folder.glob("*.json") if not p.name.endswith(".solution.json"))
+    files = sorted(
+        p
+        for p in folder.glob("*.json")
+        if not p.name.endswith(".solution.json") and p.is_file()  # a folder named x.json is none
+    )
     if not files:
         raise InvalidInputError("", "folder holds no instance *.json", source=str(folder))
     return files

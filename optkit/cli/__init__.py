@@ -7,6 +7,7 @@ stderr naming file, field and problem; no traceback); 3 the solver gave no usabl
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterable
 from enum import Enum
@@ -15,13 +16,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import optkit
+from optkit.cli.outputs import check_out_dir, check_out_file, writing
 from optkit.core import api, registry
-from optkit.core.errors import InvalidInputError, OptkitError
+from optkit.core.api import MAX_THREADS
+from optkit.core.errors import InvalidInputError, OptkitError, UnknownNameError
 from optkit.core.jsonio import dumps, read_json, write_json_atomic
 from optkit.core.result import SolveResult
+from optkit.core.seeding import MAX_SEED
 from optkit.core.status import Status
 from optkit.core.tolerances import relative_difference
 from optkit.core.versions import versions
@@ -64,7 +69,7 @@ def _main(
 
 def _info(msg: str) -> None:
     if not _state["quiet"]:
-        err.print(msg)
+        err.print(msg, markup=False)  # paths are the user's: "[/x]" in one is not markup
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,17 +139,45 @@ def generate_cmd(
     fam = registry.get_family(family)
     preset = preset or fam.default_preset
     options: dict[str, Any] = {} if n_types is None else {"n_types": n_types}
-    paths = [out_dir / f"{family}-{preset}-s{seed + k}.json" for k in range(n)]
+    if seed + n - 1 > MAX_SEED:  # checked before the first file, not after the last valid seed
+        raise InvalidInputError("--seed", f"seed + n - 1 = {seed + n - 1} exceeds 2**63-1")
+    check_out_dir(out_dir, "--out")
     if not overwrite:
-        for p in paths:
-            if p.exists():
-                raise InvalidInputError("--out", f"{p} exists (pass --overwrite to replace it)")
-    for k, p in enumerate(paths):
-        inst = api.generate(family, preset, seed + k, **options)
+        taken = _existing_seeds(out_dir, f"{family}-{preset}-s", seed, n)
+        if taken is not None:
+            p = out_dir / f"{family}-{preset}-s{taken}.json"
+            raise InvalidInputError("--out", f"{p} exists (pass --overwrite to replace it)")
+    # Paths are made one at a time: a huge --n must not build a list of them before writing.
+    for k in range(n):
+        p = out_dir / f"{family}-{preset}-s{seed + k}.json"
+        try:
+            inst = api.generate(family, preset, seed + k, **options)
+        except InvalidInputError as exc:
+            if exc.field == "n_types":  # the flag's name, not the generator's keyword
+                raise InvalidInputError("--n-types", exc.problem) from None
+            raise
         data = inst.to_dict()
         data.setdefault("name", p.stem)
-        write_json_atomic(p, data)
+        with writing("--out", p):
+            write_json_atomic(p, data)
     _info(f"wrote {n} {family}/{preset} instance(s) to {out_dir}")
+
+
+def _existing_seeds(folder: Path, prefix: str, seed: int, n: int) -> int | None:
+    """The smallest seed in [seed, seed + n) whose file PREFIX<seed>.json exists in `folder`.
+
+    Reads the folder once instead of testing n paths, so --n 10**9 costs what the folder holds.
+    """
+    if not folder.is_dir():
+        return None
+    found = []
+    for entry in os.scandir(folder):
+        name = entry.name
+        if name.startswith(prefix) and name.endswith(".json"):
+            digits = name[len(prefix) : -len(".json")]
+            if digits.isdigit() and str(int(digits)) == digits and seed <= int(digits) < seed + n:
+                found.append(int(digits))
+    return min(found) if found else None
 
 
 def _instance_files(path: Path) -> list[Path]:
@@ -177,7 +210,7 @@ def solve_cmd(
         float | None, typer.Option("--time-limit", min=0.0, help="Seconds, set-up included.")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
-    threads: Annotated[int, typer.Option("--threads", min=1)] = 1,
+    threads: Annotated[int, typer.Option("--threads", min=1, max=MAX_THREADS)] = 1,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help="table or json")
     ] = OutputFormat.table,
@@ -187,9 +220,28 @@ def solve_cmd(
             "--out", help="Write the result JSON here (a file; a folder when solving a folder)."
         ),
     ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite/--no-overwrite", help="Replace result files that exist (--out)."),
+    ] = False,
 ) -> None:
     """Solve one instance (or every instance in a folder): status, objective, bound, gap."""
     files = _instance_files(path)
+    batch = path.is_dir()
+    targets: dict[Path, Path] = {}
+    if save is not None:
+        # Checked before the first solve: a bad --out must not cost the solves, and a result
+        # already on disk (an earlier, perhaps better, answer) is not replaced unasked.
+        if batch:
+            check_out_dir(save, "--out")
+            targets = {f: save / f"{f.stem}.solution.json" for f in files}
+        else:
+            check_out_file(save, "--out", overwrite=overwrite)
+            targets = {files[0]: save}
+        if not overwrite:
+            for t in targets.values():
+                if t.exists():
+                    raise InvalidInputError("--out", f"{t} exists (pass --overwrite to replace it)")
     results: list[tuple[Path, SolveResult | str]] = []
     for f in files:
         try:
@@ -197,21 +249,28 @@ def solve_cmd(
             res = api.solve(
                 inst, solver=solver, time_limit_s=time_limit, seed=seed, threads=threads
             )
-        except InvalidInputError as exc:
-            if len(files) == 1:
+        except (InvalidInputError, UnknownNameError) as exc:
+            # an item of another family with --solver NAME is that item's problem alone
+            if not batch:
                 raise
             results.append((f, str(exc)))  # a batch never dies for one item
             continue
         if save is not None:
-            target = save / f"{f.stem}.solution.json" if len(files) > 1 else save
-            write_json_atomic(target, res.to_dict())
+            try:
+                with writing("--out", targets[f]):
+                    write_json_atomic(targets[f], res.to_dict())
+            except InvalidInputError as exc:
+                if not batch:
+                    raise
+                results.append((f, str(exc)))
+                continue
         results.append((f, res))
     if fmt is OutputFormat.json:
         docs = [
             r.to_dict() if isinstance(r, SolveResult) else {"file": str(f), "error": r}
             for f, r in results
         ]
-        print(dumps(docs[0] if len(files) == 1 and path.is_file() else docs))
+        print(dumps(docs[0] if not batch else docs))
     else:
         _result_table(results)
     if any(isinstance(r, str) for _, r in results):
@@ -230,11 +289,12 @@ def _result_table(results: Iterable[tuple[Path, SolveResult | str]]) -> None:
     table = Table("instance", "solver", "status", "objective", "bound", "gap", "max viol", "time s")
     for f, r in results:
         if isinstance(r, str):
-            table.add_row(f.name, "-", "[red]invalid[/red]", r, "", "", "", "")
+            # messages quote the user's values: a "[/bold]" in one must print, not raise
+            table.add_row(escape(f.name), "-", "[red]invalid[/red]", escape(r), "", "", "", "")
             continue
         ev = r.evaluation
         table.add_row(
-            f.name,
+            escape(f.name),
             r.solver.name,
             r.status.value,
             _fmt(r.objective, ".8g"),
@@ -262,14 +322,16 @@ def check_cmd(
     if fmt is OutputFormat.json:
         print(dumps(data))
         return
-    out.print(f"objective      {_fmt(report.objective, '.10g')}")
+    # constraint names carry the user's pod/component names: printed as text, not markup
+    out.print(f"objective      {_fmt(report.objective, '.10g')}", markup=False)
     out.print(
         f"max violation  {report.max_violation:.3e}"
-        + (f"  ({report.worst})" if report.worst else "")
+        + (f"  ({report.worst})" if report.worst else ""),
+        markup=False,
     )
-    out.print(f"feasible       {str(report.feasible).lower()}")
+    out.print(f"feasible       {str(report.feasible).lower()}", markup=False)
     for name, v in list(data.get("violations", {}).items())[:20]:
-        out.print(f"  violated {name}: {v:.3e}")
+        out.print(f"  violated {name}: {v:.3e}", markup=False)
 
 
 @app.command("demo")
@@ -296,6 +358,8 @@ def demo_cmd(
     write the report and print where it is."""
     from optkit.bench import harness, report  # plotting and statistics load only when needed
 
+    if suite is not None and not suite.is_dir():
+        raise InvalidInputError("--suite", f"{suite} is not a folder of contract instances")
     folder = suite or _shipped_suite()
     files = _instance_files(folder)
     if quick:
@@ -303,13 +367,23 @@ def demo_cmd(
     the_plan = harness.plan(quick=quick)  # checked before the first solve, like the folder
     report.check_folder(report_dir)
     rows, worst_diff, failures = [], 0.0, 0
+    invalid: list[tuple[Path, str]] = []
     for f in files:
-        inst = api.load(f)
-        res = api.solve(inst)
         cert_path = f.with_name(f.stem + ".solution.json")
         ref = None
-        if cert_path.exists():
-            ref = SolveResult.from_dict(read_json(cert_path)).objective
+        try:  # a batch never dies for one item: a broken file or certificate is its own row
+            inst = api.load(f)
+            fam = registry.family_of(inst).name
+            if fam != "contract":
+                raise InvalidInputError(
+                    "family", f"the demo suite holds contract instances, got {fam}", str(f)
+                )
+            if cert_path.exists():
+                ref = SolveResult.from_dict(read_json(cert_path)).objective
+        except InvalidInputError as exc:
+            invalid.append((f, str(exc)))
+            continue
+        res = api.solve(inst)
         diff = None
         if ref is not None and res.evaluation is not None:
             diff = relative_difference(res.evaluation.objective, ref)
@@ -345,16 +419,17 @@ def demo_cmd(
             f"{1e3 * r.timing.wall_s:.1f}",
         )
         for f, inst, r, diff in rows
-    ]
-    table = Table(*header, title=f"contract suite: {folder}")
+    ] + [(f.stem, "-", "-", "-", "-", "invalid", msg, "", "", "", "") for f, msg in invalid]
+    table = Table(*header, title=escape(f"contract suite: {folder}"))
     for line in cells:
-        table.add_row(*line)
+        table.add_row(*map(escape, line))  # file names and messages are the user's text
     out.print(table)
     verdict = (
         f"{len(rows)} instances, {len(rows) - failures} optimal; "
         f"largest relative difference to the certified objective: {worst_diff:.1e}"
+        + (f"; {len(invalid)} invalid file(s) skipped" if invalid else "")
     )
-    out.print(verdict)
+    out.print(verdict, markup=False)
     suite_section = report.Section(
         title=f"Main job: the shipped contract suite ({'quick subset' if quick else 'all of it'})",
         text=f"{folder}: the default exact solver against the certified solutions. {verdict}.",
@@ -369,6 +444,8 @@ def demo_cmd(
         models_folder=harness.REPO_ROOT / "models",
         title="optkit demo" + (" --quick" if quick else ""),
     )
+    if invalid:
+        raise typer.Exit(EXIT_BAD_INPUT)
     if failures:
         raise typer.Exit(EXIT_NO_ANSWER)
 
@@ -390,11 +467,11 @@ def export_cmd(
     ] = False,
 ) -> None:
     """Write the family's LP/MIP model of an instance as a solver-neutral LP or MPS file."""
-    inst = api.load(path)
     target = target or path.with_suffix(f".{fmt.value}")
-    if target.exists() and not overwrite:
-        raise InvalidInputError("--out", f"{target} exists (pass --overwrite to replace it)")
-    api.export(inst, target, fmt.value)
+    check_out_file(target, "--out", overwrite=overwrite)
+    inst = api.load(path)
+    with writing("--out", target):
+        api.export(inst, target, fmt.value)
     _info(f"wrote {target}")
 
 

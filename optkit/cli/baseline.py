@@ -7,6 +7,7 @@ line naming the flag or file), 130 interrupted (finished rows kept; rerun to res
 
 from __future__ import annotations
 
+import importlib
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -24,6 +25,10 @@ from optkit.bench.baseline import (
     parse_assignments,
     run_baseline,
 )
+from optkit.cli.outputs import check_out_dir
+from optkit.core import api, registry
+from optkit.core.api import MAX_THREADS
+from optkit.core.errors import InvalidInputError, OptkitError
 
 EXIT_INTERRUPTED = 130
 
@@ -104,7 +109,9 @@ def baseline_cmd(
     solver_seed: Annotated[
         int, typer.Option("--solver-seed", min=0, help="Seed handed to the solver on every item.")
     ] = 0,
-    threads: Annotated[int, typer.Option("--threads", min=1, help="Solver threads per item.")] = 1,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, max=MAX_THREADS, help="Solver threads per item.")
+    ] = 1,
     backend: Annotated[
         Backend, typer.Option("--backend", help="local process pool, or Ray tasks.")
     ] = Backend.local,
@@ -139,6 +146,8 @@ def baseline_cmd(
         threads=threads,
         plugins=tuple(plugin or ()),
     )
+    check_out_dir(out, "--out")  # before the preflight: nothing is created if it is refused
+    _preflight(config)
     quiet = _quiet(ctx)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
@@ -157,3 +166,55 @@ def baseline_cmd(
         err.print(exc.summary.line(), markup=False)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     print(summary.line())  # the result: on stdout, -q or not
+
+
+def _preflight(config: BaselineConfig) -> None:
+    """Refuse a --gen-option or --param that every item would fail on, before the data set is
+    created: such a run used to finish "N error" with exit 0 and leave a data set whose recorded
+    configuration then refused the corrected rerun. Costs one generation (with --gen-option) and
+    one solve with a zero time limit (with --param; every solver checks its params first)."""
+    if not (config.options or config.params):
+        return
+    for module in config.plugins:  # their families and solvers must be registered first
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return  # plan() refuses it naming --plugin
+    inst = None
+    if config.family is not None:
+        try:
+            fam = registry.get_family(config.family)
+        except OptkitError:
+            return  # plan() names it
+        preset = config.preset or fam.default_preset
+        if preset not in fam.presets:
+            return
+        try:
+            inst = api.generate(config.family, preset, config.seed, **config.options)
+        except InvalidInputError as exc:
+            raise InvalidInputError("--gen-option", f"{exc.field}: {exc.problem}") from None
+    elif config.input_dir is not None and Path(config.input_dir).is_dir():
+        for f in sorted(Path(config.input_dir).glob("*.json")):
+            if f.name.endswith(".solution.json"):
+                continue
+            try:
+                inst = api.load(f)
+                break
+            except InvalidInputError:
+                continue  # that item's own error row
+    if inst is None or not config.params:
+        return
+    try:
+        api.solve(
+            inst,
+            solver=config.solver,
+            time_limit_s=0.0,
+            seed=config.solver_seed,
+            threads=config.threads,
+            params=config.params,
+        )
+    except InvalidInputError as exc:
+        if exc.field.startswith("params"):
+            raise InvalidInputError("--param", f"{exc.field}: {exc.problem}") from None
+    except OptkitError:
+        return  # an unknown solver or a missing extra: plan() reports it

@@ -22,6 +22,7 @@ from rich.progress import Progress as RichProgressBar
 from rich.table import Table
 
 from optkit.bench import harness
+from optkit.core.api import MAX_THREADS
 from optkit.core.errors import InvalidInputError
 from optkit.core.fields import as_float
 from optkit.core.seeding import check_seed
@@ -31,20 +32,36 @@ def _split(values: Sequence[str] | None) -> list[str]:
     return [v.strip() for raw in values or () for v in raw.split(",") if v.strip()]
 
 
+MAX_SEEDS = 100_000
+"""More seeds than this is a typo (0-1000000000000), not a grid: every seed is a full pass over
+each scenario. The range is refused before it is expanded (it used to exhaust memory)."""
+
+
+def _given_but_empty(values: Sequence[str] | None, flag: str) -> None:
+    """`--seeds ,` parses to nothing, which would silently mean "the scenario's own"."""
+    if values and not _split(values):
+        raise InvalidInputError(flag, f"no value in {', '.join(map(repr, values))}")
+
+
 def parse_seeds(values: Sequence[str] | None) -> list[int]:
     """ "0,1,2", "0-4" (inclusive) or repeated flags; duplicates refused (same grid twice)."""
+    _given_but_empty(values, "--seeds")
     seeds: list[int] = []
     for text in _split(values):
+        if text.startswith("-"):
+            raise InvalidInputError("--seeds", f"{text!r}: seeds are non-negative integers")
         lo, sep, hi = text.partition("-")
         try:
-            span = range(int(lo), int(hi) + 1) if sep else [int(text)]
+            first, last = (int(lo), int(hi)) if sep else (int(text), int(text))
         except ValueError:
             raise InvalidInputError(
                 "--seeds", f"{text!r} is not an integer or a range a-b"
             ) from None
-        if sep and not span:
+        if last < first:
             raise InvalidInputError("--seeds", f"empty range {text!r}")
-        seeds += [check_seed(s, "--seeds") for s in span]
+        if len(seeds) + (last - first + 1) > MAX_SEEDS:
+            raise InvalidInputError("--seeds", f"more than {MAX_SEEDS} seeds (at {text!r})")
+        seeds += [check_seed(s, "--seeds") for s in range(first, last + 1)]
     if len(set(seeds)) != len(seeds):
         raise InvalidInputError("--seeds", "a seed is listed twice")
     return seeds
@@ -52,6 +69,7 @@ def parse_seeds(values: Sequence[str] | None) -> list[int]:
 
 def parse_time_limits(values: Sequence[str] | None) -> list[float | None]:
     """Seconds >= 0, or "none" for no limit; duplicates refused."""
+    _given_but_empty(values, "--time-limit")
     limits: list[float | None] = []
     for text in _split(values):
         if text.lower() == "none":
@@ -131,11 +149,12 @@ def run_and_report(
     for run in bench.runs:
         _print_tables(out, run)
     for note in bench.notes:
-        out.print(f"note: {note}")
+        out.print(f"note: {note}", markup=False)
     errors = sum(r.status == "error" for r in bench.rows)
-    out.print(
+    out.print(  # --report is the user's path: "[/x]" in it is text, not markup
         f"report: {index.parent / 'index.md'} and {index} "
-        f"({len(bench.rows)} rows, {errors} error rows; raw rows in {index.parent / 'rows'})"
+        f"({len(bench.rows)} rows, {errors} error rows; raw rows in {index.parent / 'rows'})",
+        markup=False,
     )
     return bench
 
@@ -153,7 +172,7 @@ def _print_tables(out, run: harness.ScenarioRun) -> None:
     if summaries:
         out.print(table)
     for note in run.notes:
-        out.print(f"{run.label}: {note}")
+        out.print(f"{run.label}: {note}", markup=False)
 
 
 def bench_cmd(
@@ -182,10 +201,13 @@ def bench_cmd(
         bool,
         typer.Option("--quick/--full", help="Each scenario's quick subset (seconds) or all of it."),
     ] = False,
-    threads: Annotated[int, typer.Option("--threads", min=1, help="Solver threads.")] = 1,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, max=MAX_THREADS, help="Solver threads.")
+    ] = 1,
 ) -> None:
     """Learned vs exact vs heuristic methods on the same instances, seeds and time limits:
     gap to the certified optimum with a 95% CI, feasible share, time per decision."""
+    _given_but_empty(methods, "--methods")
     the_plan = harness.plan(
         targets=list(families or ()),
         methods=_split(methods),

@@ -10,15 +10,18 @@ Exit codes: 0 done, 2 bad input (one line naming the flag, file or field), 3 tra
 from __future__ import annotations
 
 import importlib
+import math
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from optkit.core.api import MAX_THREADS
 from optkit.core.errors import InvalidInputError, MissingExtraError
 from optkit.core.jsonio import dumps
 
@@ -98,13 +101,19 @@ def train_cmd(
         bool, typer.Option("--resume/--no-resume", help="Continue the run's saved state.")
     ] = False,
     device: Annotated[str, typer.Option("--device", help="cpu (cuda: not supported yet).")] = "cpu",
-    threads: Annotated[int, typer.Option("--threads", min=1, help="torch threads.")] = 1,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, max=MAX_THREADS, help="torch threads.")
+    ] = 1,
     heldout: Annotated[
         int, typer.Option("--heldout", min=1, help="Held-out instances scored for the card.")
     ] = 500,
 ) -> None:
     """Train a learner; writes MODELS/NAME.pt, its card NAME.md and MODELS/logs/NAME.csv."""
     config_mod = _learn("config")
+    if config is not None and config.is_dir():
+        raise InvalidInputError("--config", f"{config} is a folder, expected a TOML file")
+    if name is not None:
+        _check_run_name(name)
     if device != "cpu":
         # The learner keeps every tensor on the CPU; a --device that silently ran on the CPU would
         # mislead, so anything else is refused until the GPU path exists and is tested.
@@ -170,13 +179,41 @@ def train_cmd(
 _SHOWN = ("bc_loss", "critic_loss", "alpha", "prune_rate")
 
 
+def _finite_or_null(node):
+    """NaN/inf as JSON null: the CI of one instance and the gap of an instance without a
+    certified optimum are NaN, which JSON cannot hold (--format json used to crash on them)."""
+    if isinstance(node, float):
+        return node if math.isfinite(node) else None
+    if isinstance(node, dict):
+        return {k: _finite_or_null(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_finite_or_null(v) for v in node]
+    return node
+
+
+def _check_run_name(name: str) -> None:
+    """--name becomes MODELS/NAME.pt, RUNS/NAME/ and MODELS/logs/NAME.csv: a plain file name,
+    so that "../x" or "a/b" cannot write outside --models and --runs."""
+    if (
+        not name
+        or name in (".", "..")
+        or name.startswith(".")
+        or Path(name).name != name
+        or "/" in name
+        or "\\" in name
+    ):
+        raise InvalidInputError(
+            "--name", f"must be a plain file name (no folders, not hidden), got {name!r}"
+        )
+
+
 def evaluate_policy_cmd(
     checkpoint: Annotated[Path, typer.Argument(help="A policy checkpoint (.pt).")],
     folder: Annotated[Path, typer.Argument(help="Folder of instance JSON files.")],
     fmt: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
 ) -> None:
     """Score a checkpoint on your instances against the certified optimum (gap, feasibility)."""
-    from optkit.core import api
+    from optkit.core import api, registry
 
     policy = _learn("policy")
     evaluate = _learn("evaluate")
@@ -186,12 +223,35 @@ def evaluate_policy_cmd(
     files = sorted(p for p in folder.glob("*.json") if not p.name.endswith(".solution.json"))
     if not files:
         raise InvalidInputError("DIR", f"{folder}: no instance JSON files")
-    insts = [api.load(f) for f in files]
     family = loaded.meta["env"]["family"]
-    optimum = evaluate.oracle_objectives(family, insts)
+    trained = loaded.meta.get("instance_shape", {})
+    # A batch never dies for one item: a file that does not load, or that this checkpoint
+    # cannot act on (another family, another size), is reported as its own row.
+    errors: dict[str, str] = {}
+    good: list[tuple[Path, object]] = []
+    for f in files:
+        try:
+            inst = api.load(f)
+            got = registry.family_of(inst).name
+            if got != family:
+                raise InvalidInputError("family", f"the checkpoint is for {family}, got {got}")
+            shape = policy.instance_shape(family, inst)
+            if shape != trained:
+                raise InvalidInputError(
+                    "instance", f"the checkpoint was trained for {trained} instances, got {shape}"
+                )
+        except InvalidInputError as exc:
+            errors[f.name] = str(exc) if exc.source else str(exc.with_source(str(f)))
+            continue
+        good.append((f, inst))
+    optimum = evaluate.oracle_objectives(family, [inst for _, inst in good]) if good else []
     rows = []
-    for f, inst, opt in zip(files, insts, optimum, strict=True):
-        decision, info = policy.act_on_instance(loaded, inst)
+    for (f, inst), opt in zip(good, optimum, strict=True):
+        try:
+            decision, info = policy.act_on_instance(loaded, inst)
+        except InvalidInputError as exc:
+            errors[f.name] = str(exc.with_source(str(f)))
+            continue
         gap = float(evaluate.gaps(opt, info["objective"]))
         rows.append(
             {
@@ -205,26 +265,39 @@ def evaluate_policy_cmd(
         )
     import numpy as np
 
-    summary = evaluate.summarize(
-        np.array([r["gap"] for r in rows]), np.array([r["feasible"] for r in rows])
+    summary = (
+        evaluate.summarize(
+            np.array([r["gap"] for r in rows]), np.array([r["feasible"] for r in rows])
+        )
+        if rows
+        else None
     )
     if fmt is Format.json:
-        print(dumps({"checkpoint": str(checkpoint), "summary": summary, "instances": rows}))
-        return
-    table = Table("instance", "objective", "optimum", "gap", "max viol", "feasible")
-    for r in rows:
-        table.add_row(
-            r["instance"],
-            f"{r['objective']:.8g}",
-            f"{r['optimum']:.8g}",
-            f"{100 * r['gap']:.3f}%",
-            f"{r['max_violation']:.1e}",
-            str(r["feasible"]),
-        )
-    Console(highlight=False, soft_wrap=True).print(table)
-    ci = summary["ci95"]
-    print(
-        f"{len(rows)} instances: mean gap {100 * summary['mean_gap']:.3f}%"
-        + ("" if ci != ci else f" ± {100 * ci:.3f} (95% CI)")
-        + f", infeasible {100 * summary['infeasible_share']:.1f}%"
-    )
+        doc = {"checkpoint": str(checkpoint), "summary": summary, "instances": rows}
+        if errors:
+            doc["errors"] = [{"instance": k, "error": v} for k, v in errors.items()]
+        print(dumps(_finite_or_null(doc)))
+    else:
+        table = Table("instance", "objective", "optimum", "gap", "max viol", "feasible")
+        for r in rows:
+            table.add_row(
+                escape(r["instance"]),
+                f"{r['objective']:.8g}",
+                f"{r['optimum']:.8g}",
+                f"{100 * r['gap']:.3f}%",
+                f"{r['max_violation']:.1e}",
+                str(r["feasible"]),
+            )
+        for name, msg in errors.items():
+            table.add_row(escape(name), "[red]invalid[/red]", escape(msg), "", "", "")
+        Console(highlight=False, soft_wrap=True).print(table)
+        if summary is not None:
+            ci = summary["ci95"]
+            print(
+                f"{len(rows)} instances: mean gap {100 * summary['mean_gap']:.3f}%"
+                + ("" if ci != ci else f" ± {100 * ci:.3f} (95% CI)")
+                + f", infeasible {100 * summary['infeasible_share']:.1f}%"
+                + (f"; {len(errors)} invalid file(s) skipped" if errors else "")
+            )
+    if errors:
+        raise typer.Exit(2)  # bad input, as `optkit solve DIR` with an invalid item

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from optkit.cli.outputs import check_out_file, write_text_atomic, writing
 from optkit.core import api
+from optkit.core.api import MAX_THREADS
 from optkit.core.errors import InvalidInputError
 from optkit.core.jsonio import dumps, read_json, write_json_atomic
 from optkit.core.result import SolveResult
@@ -29,8 +31,9 @@ class Format(str, Enum):
 
 
 def _refuse_existing(path: Path, overwrite: bool, flag: str) -> None:
-    if path.exists() and not overwrite:
-        raise InvalidInputError(flag, f"{path} exists (pass --overwrite to replace it)")
+    """Before any work: an existing file is kept unless --overwrite, a folder or an unwritable
+    place is refused naming the flag (it used to fail after the solve, as an internal error)."""
+    check_out_file(path, flag, overwrite=overwrite)
 
 
 @app.command("import")
@@ -49,7 +52,8 @@ def import_cmd(
         result = import_kubectl(read_json(dump), name=dump.stem)
     except InvalidInputError as exc:
         raise exc.with_source(str(dump)) from None
-    write_json_atomic(out, result.instance.to_dict())
+    with writing("--out", out):
+        write_json_atomic(out, result.instance.to_dict())
     summary = {"instance": str(out), **result.to_dict()}
     if fmt is Format.json:
         print(dumps(summary))
@@ -85,7 +89,9 @@ def plan_export_cmd(
         float | None,
         typer.Option("--time-limit", min=0.0, help="Seconds for the solver, set-up included."),
     ] = None,
-    threads: Annotated[int, typer.Option("--threads", min=1, help="Solver threads.")] = 1,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, max=MAX_THREADS, help="Solver threads.")
+    ] = 1,
     script: Annotated[
         Path | None, typer.Option("--script", help="Also write the actions as a shell script.")
     ] = None,
@@ -98,6 +104,8 @@ def plan_export_cmd(
     placements) and a per-pod explanation of every pod left pending."""
     _refuse_existing(out, overwrite, "--out")
     if script is not None:
+        if script.absolute() == out.absolute():
+            raise InvalidInputError("--script", f"{script} is also the --out file")
         _refuse_existing(script, overwrite, "--script")
     inst = api.load(instance_path)
     if not isinstance(inst, PodpackInstance):
@@ -122,9 +130,11 @@ def plan_export_cmd(
     plan = build_plan(inst, dec)
     if verdict is not None:
         plan["solve"] = verdict
-    write_json_atomic(out, plan)
+    with writing("--out", out):
+        write_json_atomic(out, plan)
     if script is not None:
-        script.write_text(actions_script(plan), encoding="utf-8")
+        with writing("--script", script):
+            write_text_atomic(script, actions_script(plan))
     if fmt is Format.json:
         print(dumps(plan))
         return

@@ -100,7 +100,14 @@ def generate(family: str, preset: str | None = None, seed: int = 0, **options: A
 
 def evaluate(instance: Any, decision: Any) -> Any:
     """The family's own numpy evaluation (objective, every constraint slack, max violation)."""
-    return registry.family_of(instance).evaluate(instance, decision)
+    fam = registry.family_of(instance)
+    if not isinstance(decision, fam.decision_type):
+        raise InvalidInputError(
+            "decision",
+            f"a {fam.name} instance takes a {fam.decision_type.__name__}, "
+            f"got {type(decision).__name__}",
+        )
+    return fam.evaluate(instance, decision)
 
 
 def solve(
@@ -194,13 +201,21 @@ def solve_many(
     ]
 
 
+MAX_THREADS = 1024
+"""Upper bound of `threads` (and every --threads flag). HiGHS aborts the whole process (SIGABRT,
+"terminate called without an active exception", no message) when asked for 100,000 threads;
+1,000 works. Refused above this rather than letting a typo kill a batch."""
+
+
 def _check_arguments(
     seed: int, threads: int, time_limit_s: float | None, params: Mapping[str, Any] | None
 ) -> tuple[int, int, float | None, dict[str, Any]]:
     seed = check_seed(seed)
-    threads = as_int(threads, "threads", ge=1)
+    threads = as_int(threads, "threads", ge=1, le=MAX_THREADS)
     if time_limit_s is not None:
         time_limit_s = as_float(time_limit_s, "time_limit_s", ge=0)
+    if params is not None and not isinstance(params, Mapping):
+        raise InvalidInputError("params", f"must be a mapping of names to values, got {params!r}")
     return seed, threads, time_limit_s, dict(params or {})
 
 

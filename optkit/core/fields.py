@@ -50,6 +50,9 @@ class Fields:
 
 
 def _kind(value: Any) -> str:
+    """What a JSON reader calls the value ("null", not Python's "NoneType")."""
+    if value is None:
+        return "null"
     return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(
         type(value), type(value).__name__
     )
@@ -94,8 +97,16 @@ def as_int(value: Any, field: str, *, ge: int | None = None, le: int | None = No
     if not isinstance(value, (int, np.integer)):
         raise InvalidInputError(field, f"must be an integer, got {_kind(value)}")
     x = int(value)
+    if not INT64_MIN <= x <= INT64_MAX:
+        # JSON integers are unbounded in Python; past int64 numpy and the solvers overflow (an
+        # n_servers of 10**400 came back as status error "int too large to convert to float")
+        digits = str(x) if abs(x) < 10**30 else f"an integer of {len(str(abs(x)))} digits"
+        raise InvalidInputError(field, f"must fit in 64 bits, got {digits}")
     _check_bounds(x, field, ge=ge, le=le)
     return x
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def as_bool(value: Any, field: str) -> bool:

@@ -31,7 +31,12 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         raise InvalidInputError(
             "", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", source=str(p)
         ) from None
-    hit = _first_non_finite(data, "")
+    except RecursionError:  # "[[[[...": Python's parser recurses per level
+        raise InvalidInputError("", "JSON nested too deeply", source=str(p)) from None
+    try:
+        hit = _first_non_finite(data, "")
+    except RecursionError:  # nested deeper than the walk can go (and than any optkit file)
+        raise InvalidInputError("", "JSON nested too deeply", source=str(p)) from None
     if hit is not None:
         # Python's json reads NaN/Infinity literals, which JSON does not have: name the field.
         where, value = hit

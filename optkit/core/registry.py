@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from optkit.core.errors import DuplicateNameError, MissingExtraError, UnknownNameError
+from optkit.core.errors import (
+    DuplicateNameError,
+    InvalidInputError,
+    MissingExtraError,
+    UnknownNameError,
+)
 from optkit.core.status import Guarantee
 
 Sense = Literal["max", "min", "lexmax", "lexmin"]
@@ -149,4 +154,8 @@ def family_of(instance: Any) -> FamilySpec:
     for spec in _FAMILIES.values():
         if isinstance(instance, spec.instance_type):
             return spec
-    raise TypeError(f"{type(instance).__name__} is not an instance type of any registered family")
+    raise InvalidInputError(
+        "instance",
+        f"{type(instance).__name__} is not an instance type of any registered family "
+        f"({', '.join(sorted(_FAMILIES))}); load or generate one first",
+    )

@@ -253,6 +253,14 @@ def test_folder_and_generator_spec_give_the_same_ids(run_cli, tmp_path):
     assert [i.id for i in from_files] == [i.id for i in from_spec]
 
 
+def test_a_folder_named_like_an_instance_is_not_an_item(run_cli, tmp_path):
+    """in/sub.json/ is a folder: not an item (IsADirectoryError, exit 1, before)."""
+    assert run_cli("-q", "generate", "contract", "--n", 2, "--out", tmp_path / "in").code == 0
+    (tmp_path / "in" / "sub.json").mkdir()
+    items = plan(BaselineConfig(solver="cvxpy", input_dir=tmp_path / "in"))[1]
+    assert [i.id for i in items] == ["contract-default-s0", "contract-default-s1"]
+
+
 def test_config_differences_are_dotted_and_sorted():
     old = {"solver": "a", "source": {"n": 3, "options": {}}, "params": {}}
     new = {"solver": "a", "source": {"n": 4, "options": {"k": 1}}, "params": {}}

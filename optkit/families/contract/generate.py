@@ -92,8 +92,15 @@ def generate(
     n_types: int | None = None,
     limited_liability: bool = False,
     name: str | None = None,
+    **unknown: object,
 ) -> ContractInstance:
-    """One instance of a preset. `n_types` overrides the preset's I (used by the suites)."""
+    """One instance of a preset. `n_types` overrides the preset's I (used by the suites).
+    Any other option is refused naming it (it used to raise a TypeError)."""
+    if unknown:
+        raise InvalidInputError(
+            next(iter(unknown)),
+            "unknown option (valid: n_types, limited_liability, name)",
+        )
     if preset not in PRESETS:
         raise InvalidInputError("preset", f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
     if n_types is not None:

@@ -18,16 +18,20 @@ FORMATS = ("lp", "mps")
 
 
 def export(instance: KnapsackInstance, path: Path, fmt: str) -> None:
+    from pyomo.opt import ProblemFormat
+
     fmt = as_choice(fmt, "format", FORMATS)
     path = Path(path)
     model = pyomo_model(instance)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Pyomo guesses the format from the suffix and warns on a mismatch, hence ".<fmt>" last.
+    # Pyomo guesses the format from the suffix and warns (on stdout) unless the guess equals the
+    # format given, which must therefore be its ProblemFormat, not the string.
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=f".{fmt}", dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o644)  # mkstemp's 0600 would make the model file private
     try:
-        model.write(tmp, format=fmt, io_options={"symbolic_solver_labels": True})
+        formats = {"lp": ProblemFormat.cpxlp, "mps": ProblemFormat.mps}
+        model.write(tmp, format=formats[fmt], io_options={"symbolic_solver_labels": True})
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -59,6 +59,13 @@ PRESETS: dict[str, Preset] = {
 PRESET_NAMES = tuple(PRESETS)
 
 
+OPTION_NAMES = ("n", "objective", "budget_fraction", "name")
+MAX_COMPONENTS = 20_000
+"""The conflict pairs grow as n²: at 20,000 components the multi_agent rate (5%) draws 10^7 of
+them (a few hundred MB), 4x the n = 5,000 timing run. More is refused up front with the option
+named, rather than failing with a MemoryError deep inside numpy."""
+
+
 def _quality(rng: np.random.Generator, size: int) -> np.ndarray:
     bad = rng.random(size) < 0.3
     return np.where(bad, rng.beta(1.0, 6.0, size), rng.beta(4.0, 2.0, size))
@@ -121,17 +128,23 @@ def generate(
     objective: str = "weighted",
     budget_fraction: float | None = None,
     name: str | None = None,
+    **unknown: object,
 ) -> KnapsackInstance:
     """One instance of a preset.
 
     `n` overrides the number of components (the n = 5,000 timing run), `budget_fraction` the
     budget's share of the total price (the Pareto budget sweep: the same seed gives the same
-    inventory at every fraction), `objective` picks the `all_skills` variant.
+    inventory at every fraction), `objective` picks the `all_skills` variant. Any other option
+    is refused naming it (`optkit generate knapsack --n-types 3` used to raise a TypeError).
     """
+    if unknown:
+        raise InvalidInputError(
+            next(iter(unknown)), f"unknown option (valid: {', '.join(OPTION_NAMES)})"
+        )
     if preset not in PRESETS:
         raise InvalidInputError("preset", f"unknown preset {preset!r}; valid: {', '.join(PRESETS)}")
     p = PRESETS[preset]
-    n = p.n if n is None else as_int(n, "n", ge=1)
+    n = p.n if n is None else as_int(n, "n", ge=1, le=MAX_COMPONENTS)
     objective = as_choice(objective, "objective", OBJECTIVES)
     fraction = (
         p.budget_fraction

@@ -114,6 +114,10 @@ def generate(preset: str = "nrm", seed: int = 0, **options: Any) -> OnlineAllocI
     """One seeded stream; `options` (T, m, d, input_model, beta, ...) override the preset."""
     seed = check_seed(seed)
     p = resolve_preset(preset, **options)
+    # a T or m x d too large for this machine: refused with the estimate, not a MemoryError
+    from optkit.families.online_alloc.storage import check_size
+
+    check_size(p.T, p.m, p.d, 1)
     rng = make_rng(seed)
     requests = np.random.default_rng([seed, p.stream])
     spec = {"preset": preset, "seed": seed, "options": dict(options)}

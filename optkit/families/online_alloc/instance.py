@@ -21,6 +21,7 @@ import numpy as np
 
 from optkit.core.errors import InvalidInputError
 from optkit.core.fields import Fields, as_array, as_choice, as_float
+from optkit.core.seeding import check_seed
 
 FAMILY = "online_alloc"
 SCHEMA_VERSION = 1
@@ -88,6 +89,11 @@ class OnlineAllocInstance:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
         set_("variant", as_choice(self.variant, "variant", VARIANTS))
         set_("input_model", as_choice(self.input_model, "input_model", INPUT_MODELS))
+        for key in ("name", "preset"):
+            if getattr(self, key) is not None and not isinstance(getattr(self, key), str):
+                raise InvalidInputError(key, "must be a string or null")
+        if self.seed is not None:
+            set_("seed", check_seed(self.seed))
         rho = as_array(self.rho, "rho", (None,))
         if rho.shape[0] < 1:
             raise InvalidInputError("rho", "must list at least one resource")
@@ -126,6 +132,9 @@ class OnlineAllocInstance:
             raise InvalidInputError(
                 "consumption", f"must have shape (T, m, d) = {(T, m, d)}, got {c.shape}"
             )
+        if c.dtype.kind not in "fiub":
+            # astype(float64) would drop an imaginary part (or fail on objects) without a word
+            raise InvalidInputError("consumption", f"must be a real numeric array, got {c.dtype}")
         if c.dtype.type not in CONSUMPTION_DTYPES:
             if c.dtype.kind in "iu" and c.size and c.min() >= 0 and c.max() <= 255:
                 c = c.astype(np.uint8)
@@ -343,4 +352,9 @@ def _ints(value: Any, name: str) -> np.ndarray:
     for k, v in enumerate(value):
         if isinstance(v, bool) or not isinstance(v, int):
             raise InvalidInputError(f"{name}[{k}]", f"must be an integer, got {v!r}")
+        if not _INT64_MIN <= v <= _INT64_MAX:  # np.asarray would raise OverflowError
+            raise InvalidInputError(f"{name}[{k}]", f"is out of range, got {v}")
     return np.asarray(value, dtype=np.int64)
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1

@@ -90,7 +90,11 @@ def instance_from_header(data: Any, path: Path | None) -> OnlineAllocInstance:
             ("T", T, inst.T),
             ("input_model", input_model, inst.input_model),
             ("entropy", entropy, inst.entropy),
+            ("seed", seed, inst.seed),
+            ("preset", preset, inst.preset),
         ):
+            if key in ("seed", "preset") and want is None:  # optional in the header
+                continue
             if want != got:
                 raise InvalidInputError(key, f"header says {want!r}, the generator makes {got!r}")
         if not np.array_equal(rho, inst.rho):

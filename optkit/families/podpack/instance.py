@@ -125,7 +125,7 @@ class Node:
         object.__setattr__(self, "cpu", _quantity(self.cpu, "cpu"))
         object.__setattr__(self, "memory", _quantity(self.memory, "memory"))
         object.__setattr__(self, "schedulable", as_bool(self.schedulable, "schedulable"))
-        object.__setattr__(self, "taints", tuple(self.taints))
+        object.__setattr__(self, "taints", _typed(self.taints, "taints", Taint))
         if self.zone is not None and not isinstance(self.zone, str):
             raise InvalidInputError("zone", "must be a string")
 
@@ -206,11 +206,13 @@ class Pod:
         if self.owner is not None:
             set_("owner", _name(self.owner, "owner"))
         if self.eligible_nodes is not None:
+            if isinstance(self.eligible_nodes, str):  # tuple("node-1") would be its letters
+                raise InvalidInputError("eligible_nodes", "must be a list of node names")
             nodes = tuple(self.eligible_nodes)
             for k, n in enumerate(nodes):
                 _name(n, f"eligible_nodes[{k}]")
             set_("eligible_nodes", nodes)
-        set_("tolerations", tuple(self.tolerations))
+        set_("tolerations", _typed(self.tolerations, "tolerations", Toleration))
         set_("bare", as_bool(self.bare, "bare"))
         set_(
             "score_cpu",
@@ -295,6 +297,20 @@ class Pod:
         return pod
 
 
+def _typed(items: Any, field_: str, kind: type) -> tuple:
+    """A tuple of `kind` objects (Python callers): a string or a dict in place of a Taint is
+    refused here rather than failing later inside a scheduler filter."""
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        raise InvalidInputError(field_, f"must be a list of {kind.__name__} objects")
+    out = tuple(items)
+    for k, item in enumerate(out):
+        if not isinstance(item, kind):
+            raise InvalidInputError(
+                f"{field_}[{k}]", f"must be a {kind.__name__}, got {type(item).__name__}"
+            )
+    return out
+
+
 def _list(value: Any, field_: str) -> list:
     if not isinstance(value, list):
         raise InvalidInputError(field_, "must be an array")
@@ -322,6 +338,10 @@ class PodpackInstance:
     pod_index: Mapping[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        for what in ("nodes", "pods"):
+            value = getattr(self, what)
+            if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+                raise InvalidInputError(what, "must be a list")
         nodes, pods = tuple(self.nodes), tuple(self.pods)
         object.__setattr__(self, "nodes", nodes)
         object.__setattr__(self, "pods", pods)

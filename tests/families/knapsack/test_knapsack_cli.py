@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import highspy
 import pytest
+
+import optkit
 
 
 @pytest.fixture
@@ -37,6 +40,15 @@ def test_export_writes_a_model_highs_solves_to_the_optimum(run_cli, example_file
     assert abs(h.getInfo().objective_function_value - 3.4) < 1e-9
     again = run_cli("export", example_file, "--format", fmt, "--out", out)
     assert again.code == 2 and "--overwrite" in again.err
+
+
+@pytest.mark.parametrize("fmt", ["lp", "mps"])
+def test_export_logs_no_pyomo_warning(example_file, tmp_path, caplog, fmt):
+    """Given the format as a string, Pyomo warned "Filename ... likely does not match specified
+    file format" (on stdout, through its logger)."""
+    with caplog.at_level(logging.WARNING):
+        optkit.export(optkit.load(example_file), tmp_path / f"m.{fmt}", fmt)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def test_export_of_a_contract_instance_names_the_family(run_cli, contract_file, tmp_path):

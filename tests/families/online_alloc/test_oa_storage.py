@@ -62,6 +62,19 @@ def test_header_rho_must_match_generator(tmp_path):
     assert exc.value.field == "rho[1]"
 
 
+@pytest.mark.parametrize(("key", "value"), [("seed", 5), ("preset", "nrm")])
+def test_header_seed_and_preset_must_match_generator(tmp_path, key, value):
+    """A generator-spec header that names another seed or preset than its generator's is
+    refused (it loaded silently as the generator's), naming the key."""
+    data = generate("small", 2, T=10).to_dict()
+    assert data["generator"]["seed"] == 2 and data[key] != value
+    data[key] = value
+    write_header(tmp_path / "x.json", data)
+    with pytest.raises(optkit.InvalidInputError) as exc:
+        optkit.load(tmp_path / "x.json")
+    assert exc.value.field == key
+
+
 def _cli_error(run_cli, path, needle):
     res = run_cli("solve", path, "--solver", "greedy")
     assert res.code == 2, res.err
