@@ -7,6 +7,8 @@ critic points the actor the right way.
     .venv/bin/python -m optkit.learn.diagnostics refine runs/<run>/state.pt [--n 300]
         [--checkpoint models/<published>.pt] [--validation] [--steps 0.25:0.1,1:0.1]
     .venv/bin/python -m optkit.learn.diagnostics fit models/<checkpoint>.pt [--n 200]
+    .venv/bin/python -m optkit.learn.diagnostics regress DATA [--rows N] [--width 512]
+        [--depth 4] [--epochs 24] [--n 500] [--seed 0]
 
 `ceiling`: on held-out instances (seeds 0..n-1), the gap of the oracle's own menu sent through
 the env's `projected` map: its exact inverse action (`effort_action`), clipped to the box, which
@@ -37,6 +39,15 @@ worse: what the critic adds at decision time. `--validation` uses the validation
 0.02 is 1% of a coordinate's range), the oracle's action being its canonical optimum (`fast`,
 canonical=true) through the checkpoint's map's inverse, as behaviour cloning saw it. Quantiles
 per block of coordinates (efforts and rewards of each period).
+
+`regress`: the `raw` map asks a policy for a menu precise to its safety margin on every IC/IR
+row. How precise can a plain regressor of the oracle get, given far more data than the learners
+see? Trains an MLP (width × depth, Mish, MSE, Adam with a one-cycle schedule, batch 512) on a
+canonical `optkit baseline` data set mapped into the raw box, and reports on the held-out
+instances (seeds 0..n-1), a few times during training and at the end: |prediction - oracle| in
+action units, the menu's max violation / (φ_1 e_max) (compare `margin`), and the infeasible
+share (max violation > 1e-6, the env's test). Not a policy of the library: a measurement of the
+regression problem the raw map poses.
 """
 
 from __future__ import annotations
@@ -224,6 +235,81 @@ def fit_errors(checkpoint: str, n: int) -> dict[str, np.ndarray]:
     return out
 
 
+def regression_study(
+    data: str,
+    rows: int | None = None,
+    width: int = 512,
+    depth: int = 4,
+    epochs: int = 24,
+    n: int = 500,
+    seed: int = 0,
+    report=print,
+) -> dict[str, float]:
+    """Train the plain regressor of `regress` and return its final held-out figures
+    (quantiles of coordinate error and of violation, infeasible share); `report` gets a line
+    per evaluation."""
+    import time
+
+    from optkit.families.contract.env import observe, raw_menu
+    from optkit.families.contract.evaluate import evaluate
+    from optkit.families.contract.fast import solve_batch
+    from optkit.learn.data import contract_action, read_bc_data
+    from optkit.learn.networks import mlp
+
+    t0 = time.perf_counter()
+    bc = read_bc_data(data, "contract", "raw", max_rows=rows)
+    X, Y = torch.as_tensor(bc.obs), torch.as_tensor(bc.act)
+    insts = [api.generate("contract", preset="default", seed=k) for k in range(n)]
+    outs, _ = solve_batch(insts, canonical=True)
+    target = np.stack(
+        [contract_action(i, r.decision, "raw") for i, r in zip(insts, outs, strict=True)]
+    )
+    obs = torch.as_tensor(np.stack([observe(i) for i in insts]))
+    report(
+        f"{len(bc)} rows ({bc.clipped} clipped to the box) read in {time.perf_counter() - t0:.0f} s"
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)  # initialisation only; the global RNG is restored
+        net = mlp(X.shape[1], width, depth, Y.shape[1])
+    batch = min(512, len(X))
+    per_epoch = len(X) // batch
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=2e-3, total_steps=epochs * per_epoch, pct_start=0.05
+    )
+    gen = torch.Generator().manual_seed(seed)
+
+    def held_out() -> dict[str, float]:
+        with torch.inference_mode():
+            a = net(obs).clamp(-1.0, 1.0).double().numpy()
+        err = np.abs(a - target).ravel()
+        viol = np.array(
+            [evaluate(i, raw_menu(i, x)).max_violation for i, x in zip(insts, a, strict=True)]
+        )
+        scale = np.array([i.phi[0] * i.effort_max for i in insts])
+        out = {f"err p{q}": float(np.percentile(err, q)) for q in (50, 90, 99)}
+        out |= {f"viol p{q}": float(np.percentile(viol / scale, q)) for q in (50, 90, 99)}
+        out["infeasible"] = float((viol > 1e-6).mean())
+        return out
+
+    for epoch in range(epochs):
+        perm = torch.randperm(len(X), generator=gen)
+        for k in range(per_epoch):
+            idx = perm[k * batch : (k + 1) * batch]
+            loss = torch.nn.functional.mse_loss(net(X[idx]), Y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        if epoch == epochs - 1 or (epoch + 1) % max(1, epochs // 4) == 0:
+            res = held_out()
+            report(
+                f"epoch {epoch + 1}/{epochs} ({time.perf_counter() - t0:.0f} s): "
+                + ", ".join(f"{k} {v:.4f}" for k, v in res.items())
+            )
+    return res
+
+
 def _agent(state_path: str):
     """(agent, cfg, env) of a saved run state."""
     state = torch.load(state_path, map_location="cpu", weights_only=True)
@@ -307,10 +393,31 @@ def main(argv: list[str] | None = None) -> None:
     fitp = sub.add_parser("fit")
     fitp.add_argument("checkpoint")
     fitp.add_argument("--n", type=int, default=200)
+    reg = sub.add_parser("regress")
+    reg.add_argument("data", help="a canonical `optkit baseline` contract data set")
+    reg.add_argument("--rows", type=int, default=None)
+    reg.add_argument("--width", type=int, default=512)
+    reg.add_argument("--depth", type=int, default=4)
+    reg.add_argument("--epochs", type=int, default=24)
+    reg.add_argument("--n", type=int, default=500)
+    reg.add_argument("--seed", type=int, default=0)
     marg = sub.add_parser("margin")
     marg.add_argument("--n", type=int, default=100)
     marg.add_argument("--checkpoint", default=None)
     args = parser.parse_args(argv)
+    if args.what == "regress":  # the one heavy study: torch's default threads
+        res = regression_study(
+            args.data, args.rows, args.width, args.depth, args.epochs, args.n, args.seed,
+            report=lambda line: print(line, flush=True),
+        )  # fmt: skip
+        print("| rows | net | coordinate error p50 / p90 / p99 | max violation / (φ_1 e_max) "
+              "p50 / p90 / p99 | infeasible |")  # fmt: skip
+        print("|---|---|---|---|---|")
+        print(f"| {args.rows or 'all'} | {args.width}×{args.depth} | "
+              + " / ".join(f"{res[f'err p{q}']:.4f}" for q in (50, 90, 99)) + " | "
+              + " / ".join(f"{100 * res[f'viol p{q}']:.2f}%" for q in (50, 90, 99))
+              + f" | {100 * res['infeasible']:.1f}% |")  # fmt: skip
+        return
     torch.set_num_threads(1)
     if args.what == "refine":
         from optkit.learn.evaluate import VAL_SEED0

@@ -74,3 +74,20 @@ def test_fit_errors_are_the_distance_to_the_oracles_action(tiny_checkpoint: Path
     want = np.abs(actor.numpy() - oracle)
     got = np.concatenate([err["e1"][2], err["e2 steps"][2]])
     np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_regression_study_is_seeded_and_reports_the_raw_maps_figures(gt_data: Path):
+    """`regress` (the raw map's precision study): same seed, same figures; quantiles ordered;
+    an untrained-scale regressor on 24 rows leaves every held-out menu infeasible."""
+    from optkit.learn.diagnostics import regression_study
+
+    lines: list[str] = []
+    a = regression_study(
+        str(gt_data), width=16, depth=2, epochs=2, n=4, seed=3, report=lines.append
+    )
+    b = regression_study(str(gt_data), width=16, depth=2, epochs=2, n=4, seed=3, report=print)
+    assert a == b
+    assert a["err p50"] <= a["err p90"] <= a["err p99"] <= 2.0
+    assert 0.0 < a["viol p50"] <= a["viol p90"] <= a["viol p99"]
+    assert a["infeasible"] == 1.0
+    assert lines[0].startswith("24 rows") and lines[-1].startswith("epoch 2/2")
