@@ -62,7 +62,13 @@ def _quiet(ctx: typer.Context) -> bool:
 
 def train_cmd(
     ctx: typer.Context,
-    family: Annotated[str, typer.Argument(help="Family whose env to train on (contract).")],
+    family: Annotated[
+        str,
+        typer.Argument(
+            help="Family whose env to train on: contract, or another whose env the --config's "
+            "[env] table names (models/configs/knapsack-sac.toml)."
+        ),
+    ],
     algo: Annotated[Algo, typer.Option("--algo", help="edmsac, dmsac, sac or bc.")] = Algo.edmsac,
     seed: Annotated[int, typer.Option("--seed", min=0, help="The run's one seed.")] = 0,
     config: Annotated[
@@ -128,7 +134,13 @@ def train_cmd(
     }
     cfg = config_mod.load_config(algo.value, config, overrides)
     if cfg.env.family != family:
-        raise InvalidInputError("family", f"the config's env is for {cfg.env.family!r}")
+        problem = f"the config's env is for {cfg.env.family!r}"
+        if config is None:
+            problem += (
+                f" (the default); pass a --config whose [env] table names a {family} env, "
+                "e.g. models/configs/knapsack-sac.toml"
+            )
+        raise InvalidInputError("family", problem)
     if action_map is not None:
         import dataclasses
 

@@ -16,6 +16,10 @@ max violation > 1e-6 in float64 (the env's `feasible` flag, evaluate()'s count).
 
 Re-runnable benchmark (prints a markdown table; the numbers in docs/edmsac.md come from it):
     .venv/bin/python -m optkit.learn.evaluate models/contract-edmsac-v1.pt [more.pt] [--n 500]
+and a registered solver on the same held-out instances of a family (for other families' envs,
+whose values may be below 1: the gap is then the absolute shortfall, as every optkit gap):
+    .venv/bin/python -m optkit.learn.evaluate --family knapsack --preset single_agent \
+        --solver zcl --solver greedy_density [checkpoints of that family]
 """
 
 from __future__ import annotations
@@ -87,22 +91,33 @@ class Rollout:
     """One message per instance whose env step raised (its objective is NaN, counted infeasible)."""
 
 
+MAX_EPISODE_STEPS = 1_000_000
+"""A guard against an env that never terminates (the families' episodes are 1 to n steps)."""
+
+
 def rollout(env: Any, decide: Decide, instances: Sequence[Any]) -> Rollout:
-    """Play one deterministic decision per instance through the env (its action map). An env
-    step that raises is recorded (objective NaN, infeasible, message kept) and the batch goes on."""
+    """Play each instance's episode through the env with deterministic decisions: one step for
+    the contract env, one per arriving component for knapsack's. The objective is the final
+    step's info["objective"] (the family's own score), else the episode's return. An env step
+    that raises is recorded (objective NaN, infeasible, message kept) and the batch goes on."""
     objective, violation, feasible, errors = [], [], [], []
     for k, inst in enumerate(instances):
         obs, _ = env.reset(options={"instance": inst})
-        action = decide(np.asarray(obs, np.float32)[None, :])[0]
+        total, info, done, steps = 0.0, {}, False, 0
         try:
-            _, reward, _, _, info = env.step(action)
+            while not done:
+                action = decide(np.asarray(obs, np.float32)[None, :])[0]
+                obs, reward, terminated, truncated, info = env.step(action)
+                total, done, steps = total + float(reward), terminated or truncated, steps + 1
+                if steps >= MAX_EPISODE_STEPS:
+                    raise RuntimeError(f"no termination after {steps} steps")
         except RuntimeError as exc:  # e.g. the projection LP's "cannot happen" status
             errors.append(f"instance {k}: {exc}")
             objective.append(math.nan)
             violation.append(math.inf)
             feasible.append(False)
             continue
-        objective.append(float(info.get("objective", reward)))
+        objective.append(float(info.get("objective", total)))
         viol = float(info.get("max_violation", 0.0))
         violation.append(viol)
         feasible.append(bool(info.get("feasible", viol <= INFEASIBLE_VIOLATION)))
@@ -237,6 +252,19 @@ def checkpoint_report(path: str, n: int = HELDOUT_N, seed0: int = HELDOUT_SEED0)
     return report
 
 
+def solver_report(family: str, preset: str, solver: str, n: int, seed0: int) -> dict[str, Any]:
+    """A registered solver (an online rule, a heuristic) on the held-out instances, scored with
+    the learners' gap against the same oracle: the row a learned policy is compared with."""
+    insts = make_instances(family, preset, n, seed0)
+    optimum = oracle_objectives(family, insts)
+    results = [api.solve(inst, solver) for inst in insts]
+    objective = np.array(
+        [math.nan if r.objective is None else float(r.objective) for r in results], float
+    )
+    feasible = np.array([r.evaluation is not None and r.evaluation.feasible for r in results])
+    return summarize(gaps(optimum, objective), feasible)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("checkpoints", nargs="*")
@@ -247,6 +275,14 @@ def main(argv: list[str] | None = None) -> None:
         default=[],
         help="also score the `random` baseline (uniform actions, seed 0) under this contract map",
     )
+    parser.add_argument(
+        "--solver",
+        action="append",
+        default=[],
+        help="also score this registered solver of --family on the same held-out instances",
+    )
+    parser.add_argument("--family", default="contract", help="family of --solver's instances")
+    parser.add_argument("--preset", default=None, help="preset of --solver's instances")
     parser.add_argument("--n", type=int, default=HELDOUT_N, help="held-out instances")
     parser.add_argument("--seed0", type=int, default=HELDOUT_SEED0)
     args = parser.parse_args(argv)
@@ -274,6 +310,15 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(
             f"| random ({action_map}) | {r['n']} | {100 * r['mean_gap']:.3f}% "
+            f"| ±{100 * r['ci95']:.3f} | {100 * r['infeasible_share']:.1f}% | - | - | - | - |"
+        )
+    for name in args.solver:
+        from optkit.core import registry
+
+        preset = args.preset or registry.get_family(args.family).default_preset
+        r = solver_report(args.family, preset, name, args.n, args.seed0)
+        print(
+            f"| {name} ({args.family} {preset}) | {r['n']} | {100 * r['mean_gap']:.3f}% "
             f"| ±{100 * r['ci95']:.3f} | {100 * r['infeasible_share']:.1f}% | - | - | - | - |"
         )
     for path in args.checkpoints:

@@ -673,7 +673,7 @@ def render_card(algo: str, meta: dict[str, Any]) -> str:
         "",
         f"Algorithm `{algo}` on `{env['id']}` ({env['family']}, preset `{env['preset']}`, "
         f"env kwargs `{json.dumps(env['kwargs'])}`), "
-        f"trained for instances {meta['instance_shape']}.",
+        f"trained for instances {meta['instance_shape'] or 'of any size (the env fixes it)'}.",
         "",
         f"| held-out (seeds {h['seed0']}..{last}, never seen in training) | value |",
         "|---|---|",

@@ -16,6 +16,12 @@ Reward: on accept, the true marginal gain of the component (value of the selecti
 q after minus before, evaluate.set_value), so an episode's return is the true value of the final
 selection; 0 on reject. (all_skills: the gain in true Σ_s max q, the coverage surrogate.)
 Termination: the stream ends or nothing admissible is left. No truncation.
+Instance: a fixed one (constructor), one passed to `reset(options={"instance": inst})` (how the
+learners replay held-out instances, optkit.learn.config.EnvConfig), else a fresh draw.
+Info: at termination, `objective` = evaluate.set_value of the final selection on the true q (the
+family's own score, what the hindsight optimum is compared with; for `weighted` it equals the
+episode's return), `feasible` = True (admissibility keeps every constraint) and `max_violation`.
+Registered as ``optkit/Compose-v0`` (kwargs: preset, tests_per_component).
 """
 
 from __future__ import annotations
@@ -25,8 +31,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from optkit.families.knapsack.evaluate import evaluate
 from optkit.families.knapsack.generate import generate
-from optkit.families.knapsack.instance import KnapsackInstance
+from optkit.families.knapsack.instance import KnapsackDecision, KnapsackInstance
 from optkit.families.knapsack.online import (
     BernoulliTester,
     Composer,
@@ -34,6 +41,8 @@ from optkit.families.knapsack.online import (
     arrival_order,
     density_bounds,
 )
+
+ENV_ID = "optkit/Compose-v0"
 
 
 class ComposeEnv(gym.Env):
@@ -55,9 +64,15 @@ class ComposeEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         draw = int(self.np_random.integers(0, 2**62))
-        self.instance = self._fixed or generate(self._preset, draw)
+        given = (options or {}).get("instance")
+        if given is not None and not isinstance(given, KnapsackInstance):
+            raise TypeError(f"options['instance'] must be a KnapsackInstance, got {type(given)}")
+        self.instance = given or self._fixed or generate(self._preset, draw)
         inst = self.instance
-        self._composer = Composer(inst, BernoulliTester(inst, draw), self._config)
+        # a given instance is tested as `optkit.solve(inst, "zcl", seed=s)` tests it (s: the
+        # reset's seed, else 0), so a learned policy and the online rules meet the same outcomes
+        tester_seed = draw if given is None else (0 if seed is None else seed)
+        self._composer = Composer(inst, BernoulliTester(inst, tester_seed), self._config)
         self._weights = self._composer.weights
         self._order = [int(i) for i in arrival_order(inst)]
         _, self._U, _ = density_bounds(self._composer, np.array(self._order))
@@ -105,4 +120,16 @@ class ComposeEnv(gym.Env):
             c.accept(self._order[self._pos])
             reward = self._true_value(c.chosen) - before
         done = self._advance()
-        return self._observe(done), reward, done, False, {"chosen": int(c.chosen.sum())}
+        info: dict[str, Any] = {"chosen": int(c.chosen.sum())}
+        if done:
+            report = evaluate(self.instance, KnapsackDecision.from_mask(self.instance, c.chosen))
+            info |= {
+                "objective": report.objective,
+                "max_violation": report.max_violation,
+                "feasible": report.feasible,
+            }
+        return self._observe(done), reward, done, False, info
+
+
+if ENV_ID not in gym.registry:
+    gym.register(id=ENV_ID, entry_point="optkit.families.knapsack.env:ComposeEnv")
