@@ -58,6 +58,13 @@ def _kind(value: Any) -> str:
     )
 
 
+MAX_MAGNITUDE = 1e12
+"""Upper bound of a family's scale fields (money, effort, weights, curvature). Beyond it the
+solvers' float64 numerics fail (contract unit_cost or effort_max = 1e300: Clarabel failed;
+knapsack price = 1e300: HiGHS "Not Set"), which a user saw as a bare ERROR status; refused here
+naming the field. Rescale the units instead (every optimum is invariant to them)."""
+
+
 def as_float(
     value: Any,
     field: str,

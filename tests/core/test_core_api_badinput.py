@@ -3,6 +3,8 @@ field, never a raw TypeError / RecursionError / process abort (found by the bad-
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import optkit
@@ -60,3 +62,34 @@ def test_evaluate_names_a_decision_of_the_wrong_type(inst, decision):
     with pytest.raises(InvalidInputError, match="takes a ContractDecision") as exc:
         optkit.evaluate(inst, decision)
     assert exc.value.field == "decision"
+
+
+@pytest.mark.parametrize(
+    ("family", "path", "field"),
+    [
+        ("contract", ("unit_cost",), "unit_cost"),
+        ("contract", ("effort_max",), "effort_max"),
+        ("contract", ("valuation", "kappa"), "valuation.kappa"),
+        ("knapsack", ("components", 0, "price"), "components[0].price"),
+        ("knapsack", ("skills", 0, "weight"), "skills[0].weight"),
+    ],
+)
+def test_absurd_magnitudes_are_refused_naming_the_field(family, path, field):
+    """1e300 made Clarabel / HiGHS fail (a bare ERROR status, exit 3): refused at load now."""
+    import json
+
+    from optkit.core.api import instance_from_dict
+
+    inst = (
+        optkit.generate("contract", seed=0)
+        if family == "contract"
+        else optkit.load(Path(__file__).resolve().parents[2] / "instances/knapsack/example.json")
+    )
+    data = json.loads(json.dumps(inst.to_dict()))
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = 1e300
+    with pytest.raises(InvalidInputError) as exc:
+        instance_from_dict(data)
+    assert exc.value.field == field and "<=" in exc.value.problem

@@ -13,6 +13,7 @@ import numpy as np
 
 from optkit.core.errors import InvalidInputError
 from optkit.core.fields import (
+    MAX_MAGNITUDE,
     Fields,
     as_array,
     as_bool,
@@ -37,8 +38,12 @@ class LogValuation:
     kind: Literal["log"] = field(default="log", init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "omega", as_float(self.omega, "valuation.omega", gt=0))
-        object.__setattr__(self, "kappa", as_float(self.kappa, "valuation.kappa", gt=0))
+        object.__setattr__(
+            self, "omega", as_float(self.omega, "valuation.omega", gt=0, le=MAX_MAGNITUDE)
+        )
+        object.__setattr__(
+            self, "kappa", as_float(self.kappa, "valuation.kappa", gt=0, le=MAX_MAGNITUDE)
+        )
 
     def value(self, e: np.ndarray) -> np.ndarray:
         return self.omega * np.log1p(self.kappa * e)
@@ -59,7 +64,9 @@ class PowerValuation:
     kind: Literal["power"] = field(default="power", init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "omega", as_float(self.omega, "valuation.omega", gt=0))
+        object.__setattr__(
+            self, "omega", as_float(self.omega, "valuation.omega", gt=0, le=MAX_MAGNITUDE)
+        )
         object.__setattr__(self, "rho", as_float(self.rho, "valuation.rho", gt=0, lt=1))
 
     def value(self, e: np.ndarray) -> np.ndarray:
@@ -119,7 +126,7 @@ class ContractInstance:
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
         set_("n_servers", as_int(self.n_servers, "n_servers", ge=1))
         set_("periods", as_int(self.periods, "periods", ge=1, le=2))
-        theta = as_array(self.willingness, "willingness", (None,), gt=0)
+        theta = as_array(self.willingness, "willingness", (None,), gt=0, le=MAX_MAGNITUDE)
         n = theta.shape[0]
         if n < 1:
             raise InvalidInputError("willingness", "must list at least one type")
@@ -128,7 +135,7 @@ class ContractInstance:
             k = int(np.argmax(steps <= MIN_WILLINGNESS_GAP)) + 1
             raise InvalidInputError(f"willingness[{k}]", "must be strictly increasing")
         set_("willingness", theta)
-        set_("unit_cost", as_float(self.unit_cost, "unit_cost", gt=0))
+        set_("unit_cost", as_float(self.unit_cost, "unit_cost", gt=0, le=MAX_MAGNITUDE))
         prior = as_array(self.prior, "prior", (n,))
         prior = stochastic(prior, "prior")
         if (prior <= 0).any():
@@ -147,7 +154,7 @@ class ContractInstance:
             )
         set_("ir", as_choice(self.ir, "ir", IR_KINDS))
         set_("limited_liability", as_bool(self.limited_liability, "limited_liability"))
-        set_("effort_max", as_float(self.effort_max, "effort_max", gt=0))
+        set_("effort_max", as_float(self.effort_max, "effort_max", gt=0, le=MAX_MAGNITUDE))
         if self.name is not None and not isinstance(self.name, str):
             raise InvalidInputError("name", "must be a string")
         phi = self.unit_cost / theta
@@ -196,7 +203,7 @@ class ContractInstance:
         f.get("family")
         f.get("schema_version")  # checked by core.api.check_header
         periods = as_int(f.get("periods", 2), "periods", ge=1, le=2)
-        theta = as_array(f.get("willingness"), "willingness", (None,), gt=0)
+        theta = as_array(f.get("willingness"), "willingness", (None,), gt=0, le=MAX_MAGNITUDE)
         n = theta.shape[0]
         if n < 1:  # before transition is sized by n, so the message names willingness
             raise InvalidInputError("willingness", "must list at least one type")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from optkit.core.errors import InvalidInputError
-from optkit.core.fields import Fields, as_array, as_choice, as_float
+from optkit.core.fields import MAX_MAGNITUDE, Fields, as_array, as_choice, as_float
 
 FAMILY = "knapsack"
 SCHEMA_VERSION = 1
@@ -107,8 +107,8 @@ class KnapsackInstance:
             raise InvalidInputError("components", "must list at least one component")
         set_("skill_names", skills)
         set_("component_names", comps)
-        set_("weights", as_array(self.weights, "weights", (S,), gt=0))
-        set_("prices", as_array(self.prices, "prices", (n,), gt=0))
+        set_("weights", as_array(self.weights, "weights", (S,), gt=0, le=MAX_MAGNITUDE))
+        set_("prices", as_array(self.prices, "prices", (n,), gt=0, le=MAX_MAGNITUDE))
         set_("quality", as_array(self.quality, "quality", (n, S), ge=0, le=1))
         set_("description", as_array(self.description, "description", (n, S), ge=0, le=1))
         offers = np.asarray(self.offers)
@@ -121,7 +121,7 @@ class KnapsackInstance:
         if stray.any():
             i, s = np.argwhere(stray)[0]
             raise InvalidInputError(f"quality[{i}, {s}]", "is > 0 for a skill not offered")
-        set_("budget", as_float(self.budget, "budget", gt=0))
+        set_("budget", as_float(self.budget, "budget", gt=0, le=MAX_MAGNITUDE))
         set_("conflicts", _pairs(self.conflicts, "conflicts", n))
         set_("requires", _pairs(self.requires, "requires", n))
         set_("objective", as_choice(self.objective, "objective", OBJECTIVES))
@@ -207,7 +207,9 @@ class KnapsackInstance:
         for k, item in enumerate(raw_skills):
             sf = Fields(item, f"skills[{k}]")
             skill_names.append(sf.get("name"))
-            weights.append(as_float(sf.get("weight", 1.0), f"skills[{k}].weight", gt=0))
+            weights.append(
+                as_float(sf.get("weight", 1.0), f"skills[{k}].weight", gt=0, le=MAX_MAGNITUDE)
+            )
             sf.finish()
         skill_names_t = _names(skill_names, "skills", ".name")
         raw_comps = f.get("components")
@@ -237,7 +239,7 @@ def parse_component(item: Any, where: str) -> Component:
     name = cf.get("name")
     if not isinstance(name, str) or not name:
         raise InvalidInputError(f"{where}.name", "must be a non-empty string")
-    price = as_float(cf.get("price"), f"{where}.price", gt=0)
+    price = as_float(cf.get("price"), f"{where}.price", gt=0, le=MAX_MAGNITUDE)
     quality = _score_map(cf.get("quality"), f"{where}.quality")
     desc = _score_map(cf.get("description_score", {}), f"{where}.description_score")
     cf.finish()
