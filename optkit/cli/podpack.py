@@ -82,8 +82,9 @@ def plan_export_cmd(
         str, typer.Option("--solver", help="Solver used when no --decision is given.")
     ] = "kube_default",
     preemption: Annotated[
-        bool, typer.Option("--preemption/--no-preemption", help="kube_* solvers: preempt.")
-    ] = False,
+        bool | None,
+        typer.Option("--preemption/--no-preemption", help="kube_* solvers: preempt (default no)."),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     time_limit: Annotated[
         float | None,
@@ -107,6 +108,9 @@ def plan_export_cmd(
         if script.absolute() == out.absolute():
             raise InvalidInputError("--script", f"{script} is also the --out file")
         _refuse_existing(script, overwrite, "--script")
+    if preemption is not None and (decision is not None or not solver.startswith("kube_")):
+        used = "--decision" if decision is not None else f"--solver {solver}"
+        raise InvalidInputError("--preemption", f"applies to the kube_* solvers, not {used}")
     inst = api.load(instance_path)
     if not isinstance(inst, PodpackInstance):
         raise InvalidInputError("family", "is not podpack", source=str(instance_path))
@@ -114,7 +118,7 @@ def plan_export_cmd(
         dec = api.load_decision(inst, decision)
         verdict = None
     else:
-        params = {"preemption": preemption} if solver.startswith("kube_") else {}
+        params = {} if preemption is None else {"preemption": preemption}
         res: SolveResult = api.solve(
             inst, solver=solver, time_limit_s=time_limit, seed=seed, threads=threads, params=params
         )

@@ -208,3 +208,14 @@ def test_solve_bad_instance_exits_2_naming_the_field(run_cli, tmp_path, mutate, 
     write(path, data)
     r = run_cli("solve", path)
     assert r.code == 2 and len(r.err_lines) == 1 and message in r.err_lines[0]
+
+
+@pytest.mark.parametrize("extra", [["--solver", "cpsat"], ["--decision", "DEC"]])
+def test_preemption_flag_is_refused_where_it_does_nothing(run_cli, tmp_path, extra):
+    """--preemption reaches only the kube_* solvers; with cpsat or a --decision it was silently
+    ignored. Nothing is written."""
+    inst = imported(run_cli, tmp_path, copy.deepcopy(DUMP))
+    extra = [str(tmp_path / "dec.json") if x == "DEC" else x for x in extra]
+    out = tmp_path / "plan.json"
+    r = run_cli("podpack", "plan-export", inst, "--preemption", *extra, "--out", out)
+    assert r.code == 2 and "--preemption" in r.err and not out.exists()
