@@ -58,6 +58,9 @@ def _kind(value: Any) -> str:
     )
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+"""The integers a field may hold: JSON's are unbounded in Python, numpy's and the solvers' not."""
+
 MAX_MAGNITUDE = 1e12
 """Upper bound of a family's scale fields (money, effort, weights, curvature). Beyond it the
 solvers' float64 numerics fail (contract unit_cost or effort_max = 1e300: Clarabel failed;
@@ -111,9 +114,6 @@ def as_int(value: Any, field: str, *, ge: int | None = None, le: int | None = No
         raise InvalidInputError(field, f"must fit in 64 bits, got {digits}")
     _check_bounds(x, field, ge=ge, le=le)
     return x
-
-
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def as_bool(value: Any, field: str) -> bool:

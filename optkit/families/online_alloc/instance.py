@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from optkit.core.errors import InvalidInputError
-from optkit.core.fields import Fields, as_array, as_choice, as_float
+from optkit.core.fields import INT64_MAX, INT64_MIN, Fields, as_array, as_choice, as_float
 from optkit.core.seeding import check_seed
 
 FAMILY = "online_alloc"
@@ -352,9 +352,6 @@ def _ints(value: Any, name: str) -> np.ndarray:
     for k, v in enumerate(value):
         if isinstance(v, bool) or not isinstance(v, int):
             raise InvalidInputError(f"{name}[{k}]", f"must be an integer, got {v!r}")
-        if not _INT64_MIN <= v <= _INT64_MAX:  # np.asarray would raise OverflowError
+        if not INT64_MIN <= v <= INT64_MAX:  # np.asarray would raise OverflowError
             raise InvalidInputError(f"{name}[{k}]", f"is out of range, got {v}")
     return np.asarray(value, dtype=np.int64)
-
-
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
