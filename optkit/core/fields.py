@@ -80,7 +80,10 @@ def as_float(
     """A finite real number within the given open/closed bounds."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InvalidInputError(field, f"must be a number, got {_kind(value)}")
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # a JSON integer literal beyond float64 (10**400)
+        raise InvalidInputError(field, "must be finite, got an integer beyond float64") from None
     if not math.isfinite(x):
         raise InvalidInputError(field, f"must be finite, got {x}")
     _check_bounds(x, field, gt=gt, ge=ge, lt=lt, le=le)
@@ -148,6 +151,8 @@ def as_array(
         raise InvalidInputError(bad[0], f"must be a number, got {_kind(bad[1])}")
     try:
         arr = np.array(value, dtype=np.float64)
+    except OverflowError:  # a JSON integer literal beyond float64 (10**400)
+        raise InvalidInputError(field, "must be finite, got an integer beyond float64") from None
     except (TypeError, ValueError):
         raise InvalidInputError(
             field, f"must be a numeric array of shape {_shape(shape)}"

@@ -93,3 +93,29 @@ def test_absurd_magnitudes_are_refused_naming_the_field(family, path, field):
     with pytest.raises(InvalidInputError) as exc:
         instance_from_dict(data)
     assert exc.value.field == field and "<=" in exc.value.problem
+
+
+@pytest.mark.parametrize("key", ["unit_cost", "willingness"])
+def test_integer_literals_beyond_float64_name_the_field(key):
+    """10**400 in a float field raised OverflowError (exit 1, "internal error")."""
+    from optkit.core.api import instance_from_dict
+
+    data = optkit.generate("contract", seed=0).to_dict()
+    if key == "willingness":
+        data[key][0] = 10**400
+    else:
+        data[key] = 10**400
+    with pytest.raises(InvalidInputError, match="beyond float64") as exc:
+        instance_from_dict(data)
+    assert exc.value.field == key
+
+
+@pytest.mark.parametrize("bad", [False, 0, "", []])
+def test_knapsack_assignment_must_be_an_object(bad):
+    """`"assignment": false` (or 0, "", []) was read as no assignment."""
+    from optkit.families.knapsack.instance import KnapsackDecision
+
+    inst = optkit.load(Path(__file__).resolve().parents[2] / "instances/knapsack/example.json")
+    with pytest.raises(InvalidInputError) as exc:
+        KnapsackDecision.from_dict({"chosen": [], "assignment": bad}, instance=inst)
+    assert exc.value.field == "assignment"

@@ -395,7 +395,8 @@ class KnapsackDecision:
         chosen = f.get("chosen")
         if isinstance(chosen, str) or not isinstance(chosen, Sequence):
             raise InvalidInputError("chosen", "must be a list of component names")
-        dec = cls(chosen=tuple(chosen), assignment=f.get("assignment", {}) or {})
+        assignment = f.get("assignment", None)  # an object, or absent / null for none
+        dec = cls(chosen=tuple(chosen), assignment={} if assignment is None else assignment)
         f.finish()
         if instance is not None:
             dec.check_fits(instance)
