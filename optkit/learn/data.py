@@ -16,6 +16,10 @@ Contract adapter (the inverse of the env's action maps, optkit/families/contract
              a_ij = 2 (e2_ij - e2_i,j-1)/(e_max - e2_i,j-1) - 1. The map is onto, so an optimal
              menu is clipped only by float rounding at the box's faces (`BCData.clipped`).
 
+Knapsack adapter (a multi-step env, optkit/Compose-v0): each row's episode replayed accepting
+exactly the hindsight optimum's components as they arrive, one (observation, ±ORACLE_ACCEPT)
+pair per offer (`knapsack_steps`).
+
 Oracle data reaches the learner only through this module; it never travels through the env's
 info dict.
 """
@@ -55,13 +59,19 @@ def contract_action(inst: Any, decision: Any, action_map: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class FamilyAdapter:
-    """What the learner needs from a family beyond its env: read rows, observe, invert the map."""
+    """What the learner needs from a family beyond its env: read rows, observe, invert the map.
+
+    A one-step env gives `observe` and `to_action` (one pair per row); a multi-step env gives
+    `to_steps` instead, the episode its oracle decision plays (one pair per step)."""
 
     instance_from_json: Callable[[str], Any]
     decision_from_json: Callable[[str, Any], Any]
-    observe: Callable[[Any], np.ndarray]
-    to_action: Callable[[Any, Any, str], np.ndarray]
     default_action_map: str
+    observe: Callable[[Any], np.ndarray] | None = None
+    to_action: Callable[[Any, Any, str], np.ndarray] | None = None
+    to_steps: Callable[[Any, Any, str], tuple[np.ndarray, np.ndarray]] | None = None
+    """(observations (k, obs_dim), actions (k, d)) of the env's episode on the instance when
+    every step takes the oracle decision's action."""
     check_source: Callable[[dict[str, Any], str], str | None] | None = None
     """Given the data set's `optkit baseline` config and the action map, why the rows cannot
     serve as cloning targets for that map (None: they can)."""
@@ -115,7 +125,45 @@ def _contract_adapter() -> FamilyAdapter:
     )
 
 
-ADAPTERS: dict[str, Callable[[], FamilyAdapter]] = {"contract": _contract_adapter}
+ORACLE_ACCEPT = 0.5
+"""The action cloned for "accept" (its negative for "reject") in knapsack's env, which accepts
+iff the action is > 0: inside the box, so a tanh or clipped actor can reach it."""
+
+
+def knapsack_steps(inst: Any, decision: Any, action_map: str) -> tuple[np.ndarray, np.ndarray]:
+    """Replay knapsack's composer env on the instance (the tests zcl sees), accepting exactly the
+    components of the hindsight optimum as they arrive: one (observation, action) per offer."""
+    from optkit.families.knapsack.env import ComposeEnv
+
+    env = ComposeEnv(instance=inst)
+    obs, _ = env.reset(options={"instance": inst})
+    chosen, steps, acts = set(decision.chosen), [], []
+    done = env.offered is None
+    while not done:
+        a = ORACLE_ACCEPT if inst.component_names[env.offered] in chosen else -ORACLE_ACCEPT
+        steps.append(obs)
+        acts.append([a])
+        obs, _, done, _, _ = env.step(np.array([a], np.float32))
+    return np.asarray(steps, np.float32).reshape(-1, 4), np.asarray(acts, np.float32)
+
+
+def _knapsack_adapter() -> FamilyAdapter:
+    from optkit.families.knapsack.instance import KnapsackDecision, KnapsackInstance
+
+    return FamilyAdapter(
+        instance_from_json=lambda text: KnapsackInstance.from_dict(json.loads(text)),
+        decision_from_json=lambda text, inst: KnapsackDecision.from_dict(
+            json.loads(text), instance=inst
+        ),
+        default_action_map="accept",
+        to_steps=knapsack_steps,
+    )
+
+
+ADAPTERS: dict[str, Callable[[], FamilyAdapter]] = {
+    "contract": _contract_adapter,
+    "knapsack": _knapsack_adapter,
+}
 
 
 def adapter(family: str) -> FamilyAdapter:
@@ -177,18 +225,25 @@ def read_bc_data(
         ) from None
     rows = table.to_pylist()
     rows.sort(key=lambda r: r["id"])  # part order depends on the writer; ids do not
-    obs, act, ids, clipped, skipped = [], [], [], 0, 0
+    obs, act, ids, clipped, skipped, used = [], [], [], 0, 0, 0
     for row in rows:
         if row["family"] != family or row["status"] != "optimal" or row["decision"] is None:
             skipped += 1
             continue
-        if max_rows is not None and len(ids) >= max_rows:
+        if max_rows is not None and used >= max_rows:
             break
+        used += 1
         try:
             inst = ad.instance_from_json(row["instance"])
             dec = ad.decision_from_json(row["decision"], inst)
         except InvalidInputError as exc:
             raise InvalidInputError(f"bc_data[{row['id']}]", str(exc)) from None
+        if ad.to_steps is not None:
+            o, a = ad.to_steps(inst, dec, action_map)
+            obs.extend(o)
+            act.extend(a)
+            ids.extend(f"{row['id']}#{k}" for k in range(len(a)))
+            continue
         a = ad.to_action(inst, dec, action_map)
         if (np.abs(a) > 1.0 + CLIP_TOL).any():
             clipped += 1

@@ -101,3 +101,38 @@ def test_solver_rows_use_the_learners_gap():
     insts = [optkit.generate("knapsack", "single_agent", seed=k) for k in range(4)]
     by_hand = [optkit.solve(i, "highs").objective - optkit.solve(i, "zcl").objective for i in insts]
     assert zcl["mean_gap"] == pytest.approx(float(np.mean(by_hand)), abs=1e-12)  # values < 1
+
+
+def test_oracle_episodes_accept_the_hindsight_optimum():
+    """knapsack_steps replays the env accepting exactly the optimal components as they arrive:
+    one (observation, ±0.5) pair per offer, and the episode reaches the optimum whenever every
+    optimal component was admissible when offered."""
+    from optkit.families.knapsack.env import ComposeEnv
+    from optkit.learn.data import ORACLE_ACCEPT, knapsack_steps
+
+    reached = 0
+    for seed in range(6):
+        inst = optkit.generate("knapsack", "single_agent", seed=seed)
+        res = optkit.solve(inst, "highs")
+        obs, act = knapsack_steps(inst, res.decision, "accept")
+        assert obs.shape == (len(act), 4) and set(np.abs(act.ravel())) == {ORACLE_ACCEPT}
+        env = ComposeEnv(instance=inst)
+        env.reset(options={"instance": inst})
+        for a in act:
+            _, _, done, _, info = env.step(a)
+        assert done and info["objective"] <= res.objective + 1e-12
+        if int((act > 0).sum()) == len(res.decision.chosen):
+            assert info["objective"] == pytest.approx(res.objective, abs=1e-12)
+            reached += 1
+    assert reached >= 3
+
+
+def test_knapsack_ground_truth_reads_as_episodes(run_cli, tmp_path):
+    """An `optkit baseline` knapsack data set becomes per-step cloning pairs."""
+    from optkit.learn.data import read_bc_data
+
+    args = ["-q", "baseline", "--family", "knapsack", "--preset", "single_agent", "--n", 3]
+    assert run_cli(*args, "--solver", "highs", "--out", tmp_path / "gt").code == 0
+    bc = read_bc_data(tmp_path / "gt", "knapsack")
+    assert bc.obs.shape[1] == 4 and bc.act.shape == (len(bc), 1) and len(bc) > 3
+    assert {i.split("#")[0] for i in bc.ids} == {f"knapsack-single_agent-s{k}" for k in range(3)}

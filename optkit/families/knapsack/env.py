@@ -81,6 +81,13 @@ class ComposeEnv(gym.Env):
         done = self._advance()
         return self._observe(done), {"instance": inst.name}
 
+    @property
+    def offered(self) -> int | None:
+        """Index of the component on offer (the one the next action decides), None when done."""
+        if self._composer is None or self._pos >= len(self._order):
+            return None
+        return self._order[self._pos]
+
     def _true_value(self, mask: np.ndarray) -> float:
         q = self.instance.quality
         return float(self._weights @ (q * mask[:, None]).max(axis=0))
