@@ -69,21 +69,3 @@ def writing(flag: str, path: Path) -> Iterator[None]:
         yield
     except OSError as exc:  # exc.filename is often the temp file of an atomic write: name ours
         raise InvalidInputError(flag, f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Temp file in the same folder, then rename: an interrupted write leaves no half script."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; a plain open() would honour umask
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path

@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from optkit.cli.outputs import check_out_file, write_text_atomic, writing
+from optkit.cli.outputs import check_out_file, writing
 from optkit.core import api
 from optkit.core.api import MAX_THREADS
 from optkit.core.errors import InvalidInputError
-from optkit.core.jsonio import dumps, read_json, write_json_atomic
+from optkit.core.jsonio import dumps, read_json, write_json_atomic, write_text_atomic
 from optkit.core.result import SolveResult
 from optkit.families.podpack.instance import PodpackInstance
 from optkit.families.podpack.kubectl import import_kubectl

@@ -85,8 +85,12 @@ def _umask() -> int:
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any, indent: int | None = 2) -> Path:
     """Write to a temp file in the same folder, fsync, rename: a reader never sees half a file."""
+    return write_text_atomic(path, dumps(data, indent=indent) + "\n")
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write `text` to a temp file in the same folder, fsync, rename (no half file is seen)."""
     p = Path(path)
-    text = dumps(data, indent=indent) + "\n"
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
