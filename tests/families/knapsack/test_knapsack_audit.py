@@ -103,13 +103,13 @@ def test_value_upper_bound_is_none_for_an_uncoverable_all_skills_instance():
 def test_pyomo_limit_counts_the_translation_to_highs(large):
     """1 s on `large`: building (~0.4 s) and translating (~0.9 s) the model are inside the
     limit. Before: HiGHS got the limit left after building, then the translation came on top
-    (about limit + 0.9 s). Tolerance 0.4 s for a loaded 2-core host."""
+    (about limit + 0.9 s). Tolerance 0.6 s for a loaded 2-core host."""
     optkit.solve(random_instance(0, 5, 2), "pyomo")  # warm the imports (Pyomo): not timed
     limit = 1.0
     t0 = time.perf_counter()
     res = optkit.solve(large, "pyomo", time_limit_s=limit)
     wall = time.perf_counter() - t0
-    assert wall <= limit + 0.4, (wall, res.message)
+    assert wall <= limit + 0.6, (wall, res.message)  # before: 1.68-1.9 s
     assert res.status is Status.TIME_LIMIT
     assert res.bound is not None
     if res.objective is not None:
