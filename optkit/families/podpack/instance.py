@@ -82,15 +82,25 @@ class Toleration:
         object.__setattr__(
             self, "operator", as_choice(self.operator, "operator", TOLERATION_OPERATORS)
         )
+        if self.effect is None or not isinstance(self.effect, str):
+            raise InvalidInputError("effect", "must be a string ('' tolerates every effect)")
         if self.effect:
             as_choice(self.effect, "effect", TAINT_EFFECTS)
         for k in ("key", "value"):
             if not isinstance(getattr(self, k), str):
                 raise InvalidInputError(k, "must be a string")
+        # the API server's ValidateTolerations (pkg/apis/core/validation), which `tolerates`
+        # relies on: kubectl imports are valid already, hand-written JSON may not be
+        if not self.key and self.operator != "Exists":
+            raise InvalidInputError(
+                "operator", "must be Exists when key is empty (it means all keys and values)"
+            )
+        if self.operator == "Exists" and self.value:
+            raise InvalidInputError("value", "must be empty when operator is Exists")
 
     def tolerates(self, taint: Taint) -> bool:
-        """Toleration.ToleratesTaint, rule for rule (API validation already refuses an empty
-        key with operator Equal, so it needs no special case here)."""
+        """Toleration.ToleratesTaint, rule for rule (construction applies the API's validation:
+        an empty key needs operator Exists, so it needs no special case here)."""
         if self.effect and self.effect != taint.effect:
             return False
         if self.key and self.key != taint.key:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,30 @@ def test_eligibility_rules():
     inst = instance_from_dict(copy.deepcopy(EXAMPLE))
     assert inst.may_place(1, 0) and not inst.may_place(1, 1)
     assert inst.may_use(2, 1) and not inst.may_place(2, 1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"key": "", "operator": "Equal", "value": "v"}, "operator"),  # tolerated any key
+        ({"key": "k", "operator": "Exists", "value": "v"}, "value"),
+        ({}, "operator"),
+        ({"key": "k", "effect": None}, "effect"),
+    ],
+)
+def test_tolerations_follow_the_api_servers_validation(kwargs, field):
+    """ValidateTolerations (pkg/apis/core/validation): an empty key needs Exists, Exists takes
+    no value. `tolerates` relies on it; hand-written JSON reached it unchecked (an empty-key
+    Equal toleration tolerated every taint with its value, whatever the key). The published
+    schema refuses the same documents."""
+    from jsonschema import Draft202012Validator
+
+    from optkit.families.podpack.instance import Toleration
+
+    with pytest.raises(InvalidInputError) as exc:
+        Toleration(**kwargs)
+    assert exc.value.field == field
+    root = Path(__file__).resolve().parents[3]
+    schema = json.loads((root / "docs/schemas/podpack.instance.schema.json").read_text())
+    item = schema["properties"]["pods"]["items"]["properties"]["tolerations"]["items"]
+    assert not Draft202012Validator(item).is_valid(kwargs)
