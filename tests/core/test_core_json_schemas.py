@@ -23,7 +23,7 @@ from jsonschema import Draft202012Validator
 
 import optkit
 from optkit.core import api, fields, registry, seeding
-from optkit.core.errors import InvalidInputError, UnknownNameError
+from optkit.core.errors import InvalidInputError
 from optkit.families.online_alloc import instance as oa_instance
 from optkit.families.online_alloc import storage as oa_storage
 from optkit.families.online_alloc.generate import OPTION_NAMES, PRESET_NAMES
@@ -371,8 +371,9 @@ def test_unknown_generator_preset_refused_by_both() -> None:
     data = _base_instance("online_alloc").to_dict()
     data["generator"]["preset"] = "nrm-huge"
     assert schema_errors("online_alloc", "instance", data)
-    with pytest.raises(UnknownNameError):  # the registry's "unknown name; valid: ..." error
+    with pytest.raises(InvalidInputError) as exc:  # named as the file's field
         api.instance_from_dict(data)
+    assert exc.value.field == "generator.preset" and "nrm-huge" in exc.value.problem
 
 
 @pytest.mark.parametrize(("family", "label", "mutate"), BAD_DECISIONS, ids=_ids(BAD_DECISIONS))

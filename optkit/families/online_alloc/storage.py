@@ -136,12 +136,16 @@ def _renamed(inst: OnlineAllocInstance, name: str) -> OnlineAllocInstance:
 
 
 def _from_generator(spec: Any) -> OnlineAllocInstance:
-    from optkit.families.online_alloc.generate import generate, resolve_preset
+    from optkit.families.online_alloc.generate import PRESET_NAMES, generate, resolve_preset
 
     g = Fields(spec, "generator")
     preset = g.get("preset")
     if not isinstance(preset, str):
         raise InvalidInputError("generator.preset", "must be a preset name")
+    if preset not in PRESET_NAMES:  # named as the file's field, not the registry's lookup
+        raise InvalidInputError(
+            "generator.preset", f"unknown preset {preset!r}; valid: {', '.join(PRESET_NAMES)}"
+        )
     seed = check_seed(g.get("seed"), "generator.seed")
     options = g.get("options", {})
     g.finish()
