@@ -144,7 +144,9 @@ def knapsack_steps(inst: Any, decision: Any, action_map: str) -> tuple[np.ndarra
         steps.append(obs)
         acts.append([a])
         obs, _, done, _, _ = env.step(np.array([a], np.float32))
-    return np.asarray(steps, np.float32).reshape(-1, 4), np.asarray(acts, np.float32)
+    # reshaped: an episode may have no offer at all
+    obs = np.asarray(steps, np.float32).reshape(-1, env.observation_space.shape[0])
+    return obs, np.asarray(acts, np.float32).reshape(-1, env.action_space.shape[0])
 
 
 def _knapsack_adapter() -> FamilyAdapter:
