@@ -67,7 +67,8 @@ class ComposeEnv(gym.Env):
         given = (options or {}).get("instance")
         if given is not None and not isinstance(given, KnapsackInstance):
             raise TypeError(f"options['instance'] must be a KnapsackInstance, got {type(given)}")
-        self.instance = given or self._fixed or generate(self._preset, draw)
+        fixed = given if given is not None else self._fixed
+        self.instance = fixed if fixed is not None else generate(self._preset, draw)
         inst = self.instance
         # a given instance is tested as `optkit.solve(inst, "zcl", seed=s)` tests it (s: the
         # reset's seed, else 0), so a learned policy and the online rules meet the same outcomes
