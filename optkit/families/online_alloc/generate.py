@@ -84,6 +84,15 @@ PRESET_NAMES = tuple(PRESETS)
 OPTION_NAMES = tuple(f.name for f in dataclasses.fields(Preset))
 
 
+MODEL_OPTIONS = {
+    "n_types": ("markov", "periodic"),
+    "stay": ("markov",),
+    "block": ("periodic",),
+    "low_factor": ("adversarial",),
+}
+"""Options read by some input models only (Preset's field docs)."""
+
+
 def resolve_preset(preset: str, **options: Any) -> Preset:
     """The preset with `options` applied, every option checked and named on error."""
     if preset not in PRESETS:
@@ -102,6 +111,15 @@ def resolve_preset(preset: str, **options: Any) -> Preset:
     as_float(p.stay, "stay", ge=0, le=1)
     as_float(p.low_factor, "low_factor", ge=0, le=1)
     as_float(p.entropy, "entropy", gt=0)
+    # an option the stream's model never reads is a mistake, not a no-op (`--n-types 3` on an
+    # iid preset silently changed nothing)
+    for key, models in MODEL_OPTIONS.items():
+        if key in options and p.input_model not in models:
+            raise InvalidInputError(
+                key, f"applies to input_model {' or '.join(models)}, not {p.input_model!r}"
+            )
+    if "entropy" in options and p.variant != "matching":
+        raise InvalidInputError("entropy", f"applies to variant 'matching', not {p.variant!r}")
     if p.variant == "bidding":
         if (p.m, p.d) != (1, 1):
             raise InvalidInputError("m", "bidding has one budget and one option (m = d = 1)")

@@ -181,3 +181,21 @@ def test_shipped_examples_load_and_certify():
                 inst, "hindsight_cvxpy" if inst.variant == "matching" else "dual_bound"
             )
             assert res.status is optkit.Status.OPTIMAL and res.gap <= 1e-6, path.name
+
+
+@pytest.mark.parametrize(
+    ("preset", "options", "field"),
+    [
+        ("nrm", {"n_types": 3}, "n_types"),
+        ("nrm-periodic", {"stay": 0.5}, "stay"),
+        ("nrm-markov", {"block": 10}, "block"),
+        ("small", {"low_factor": 0.5}, "low_factor"),
+        ("small", {"entropy": 1.0}, "entropy"),
+    ],
+)
+def test_an_option_the_streams_model_never_reads_is_refused(preset, options, field):
+    """`optkit generate online_alloc --n-types 3` on an iid preset silently changed nothing."""
+    with pytest.raises(optkit.InvalidInputError) as exc:
+        generate(preset, 0, **options)
+    assert exc.value.field == field
+    generate("nrm-markov", 0, T=50, n_types=3, stay=0.5)  # where they apply, they are read
