@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import tiny_config, train_tiny_local
+from learn_testkit import tiny_config, train_tiny_local
 
 import optkit
 from optkit.families.contract.constraints import build_system, stack_decision

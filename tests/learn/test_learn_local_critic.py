@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import train_tiny_local
+from learn_testkit import train_tiny_local
 
 from optkit.core.errors import InvalidInputError
 from optkit.learn.config import SACConfig
@@ -147,7 +147,7 @@ def test_a_local_run_publishes_decisions_with_the_critic_step(tmp_path: Path):
 def test_a_fixed_actor_is_not_updated_by_rl_and_needs_the_local_critic(gt_data: Path):
     """actor_every = 0: RL fits only the critic, so the actor is exactly the cloned one (the
     same run stopped after its first RL iteration has the same weights)."""
-    from conftest import tiny_config
+    from learn_testkit import tiny_config
 
     from optkit.learn.train import train
 
@@ -175,7 +175,7 @@ def test_a_fixed_actor_is_the_best_cloning_point(tmp_path: Path, gt_data: Path):
     """With actor_every = 0, RL starts from the best validated cloning point, not the last one:
     a large constant cloning step makes the 1,000th update worse than the 500th here, and the
     fixed actor's own decisions score the 500th's validation gap."""
-    from conftest import tiny_config
+    from learn_testkit import tiny_config
 
     from optkit.learn.train import train
 
@@ -203,7 +203,7 @@ def test_the_published_decision_scores_what_its_validation_point_scored(tmp_path
     checkpoint carries that point's critic, so its policy reproduces the point's validation gap.
     A behaviour-cloning point has no critic step: published from there, the policy is the
     actor alone."""
-    from conftest import tiny_config
+    from learn_testkit import tiny_config
 
     from optkit.learn.policy import RefinedPolicy, load_checkpoint
     from optkit.learn.train import publish, train
@@ -264,7 +264,7 @@ def test_sac_explores_near_its_decision_when_sigma_starts_small():
 def test_without_rl_a_local_run_publishes_the_actor_alone(tmp_path: Path, gt_data: Path):
     """select_best = false publishes the last point's decision: stopped inside the cloning, that
     is the actor's alone (no critic has been fitted), whatever the critic setting."""
-    from conftest import tiny_config
+    from learn_testkit import tiny_config
 
     from optkit.learn.policy import RefinedPolicy, load_checkpoint
     from optkit.learn.train import publish, train
@@ -286,7 +286,7 @@ def test_a_pruning_run_is_published_at_its_target_rate(tmp_path: Path, gt_data: 
     cloning updates and a step size that makes later updates worse, the unpruned start and the
     half-pruned 500th update validate better, yet the fixed actor is the 1,000th, as pruned as
     ϱ = 0.3 says (floor(0.3 · 16) = 4 of 16 neurons masked in every hidden layer)."""
-    from conftest import tiny_config
+    from learn_testkit import tiny_config
 
     from optkit.learn.train import train
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY
+from learn_testkit import TINY
 
 import optkit
 from optkit.learn.config import load_config

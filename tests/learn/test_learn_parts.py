@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import write_ground_truth
+from learn_testkit import write_ground_truth
 
 import optkit
 from optkit.core.errors import InvalidInputError

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_config
+from learn_testkit import tiny_config
 
 import optkit
 from optkit.core.errors import InvalidInputError

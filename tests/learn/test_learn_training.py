@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
-from conftest import tiny_config
+from learn_testkit import tiny_config
 
 from optkit.families.contract.env import ContractEnv
 from optkit.learn.config import EnvConfig
