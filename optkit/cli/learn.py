@@ -10,7 +10,6 @@ Exit codes: 0 done, 2 bad input (one line naming the flag, file or field), 3 tra
 from __future__ import annotations
 
 import importlib
-import math
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +22,7 @@ from rich.table import Table
 
 from optkit.core.api import MAX_THREADS
 from optkit.core.errors import InvalidInputError, MissingExtraError
-from optkit.core.jsonio import dumps
+from optkit.core.jsonio import dumps, finite_or_null
 
 EXIT_DIVERGED = 3
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -191,18 +190,6 @@ def train_cmd(
 _SHOWN = ("bc_loss", "critic_loss", "alpha", "prune_rate")
 
 
-def _finite_or_null(node):
-    """NaN/inf as JSON null: the CI of one instance and the gap of an instance without a
-    certified optimum are NaN, which JSON cannot hold (--format json used to crash on them)."""
-    if isinstance(node, float):
-        return node if math.isfinite(node) else None
-    if isinstance(node, dict):
-        return {k: _finite_or_null(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_finite_or_null(v) for v in node]
-    return node
-
-
 def _check_run_name(name: str) -> None:
     """--name becomes MODELS/NAME.pt, RUNS/NAME/ and MODELS/logs/NAME.csv: a plain file name,
     so that "../x" or "a/b" cannot write outside --models and --runs."""
@@ -288,7 +275,7 @@ def evaluate_policy_cmd(
         doc = {"checkpoint": str(checkpoint), "summary": summary, "instances": rows}
         if errors:
             doc["errors"] = [{"instance": k, "error": v} for k, v in errors.items()]
-        print(dumps(_finite_or_null(doc)))
+        print(dumps(finite_or_null(doc)))
     else:
         table = Table("instance", "objective", "optimum", "gap", "max viol", "feasible")
         for r in rows:

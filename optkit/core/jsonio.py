@@ -107,5 +107,13 @@ def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
     return p
 
 
-def finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None
+def finite_or_null(node: Any) -> Any:
+    """`node` with every NaN/inf float replaced by None (JSON null), through dicts and lists:
+    dumps() refuses them, and a mean over no instance or a gap without an optimum is NaN."""
+    if isinstance(node, float):
+        return node if math.isfinite(node) else None
+    if isinstance(node, dict):
+        return {k: finite_or_null(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [finite_or_null(v) for v in node]
+    return node

@@ -49,7 +49,7 @@ class LPSolution:
 
 @dataclass(frozen=True)
 class ColumnModel:
-    """The arrays of columns_lp's model, passed to HiGHS as numpy buffers by `pass_to`.
+    """The arrays of columns_model's LP/MIP, passed to HiGHS as numpy buffers by `pass_to`.
 
     Assigning arrays of 7.5·10^6 nonzeros (T = 10^4, m = 100, d = 10) to HighsLp's a_matrix_
     fields converts them element by element (~0.9 s here); passModel's array overload takes the
@@ -94,28 +94,6 @@ class ColumnModel:
         )
         if status == highspy.HighsStatus.kError:
             raise RuntimeError("HiGHS refused the hindsight model (passModel)")
-
-    def to_lp(self):
-        """The same model as a highspy HighsLp (what export and older callers take)."""
-        import highspy
-
-        k, rows = self.num_col, self.num_row
-        lp = highspy.HighsLp()
-        lp.num_col_ = k
-        lp.num_row_ = rows
-        lp.sense_ = highspy.ObjSense.kMaximize
-        lp.col_cost_ = self.cost
-        lp.col_lower_ = np.zeros(k)
-        lp.col_upper_ = np.ones(k)
-        lp.row_lower_ = np.full(rows, -highspy.kHighsInf)
-        lp.row_upper_ = self.row_upper
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = self.start
-        lp.a_matrix_.index_ = self.index
-        lp.a_matrix_.value_ = self.value
-        if self.integral:
-            lp.integrality_ = [highspy.HighsVarType.kInteger] * k
-        return lp
 
 
 def columns_model(
@@ -171,20 +149,6 @@ def columns_model(
     )
 
 
-def columns_lp(
-    cost: np.ndarray,
-    use: np.ndarray,
-    group: np.ndarray,
-    n_groups: int,
-    budgets: np.ndarray,
-    integral: bool = False,
-):
-    """columns_model's model as a HighsLp."""
-    model = columns_model(cost, use, group, n_groups, budgets, integral)
-    assert model is not None  # no deadline, never None
-    return model.to_lp()
-
-
 def build_highs_model(
     rewards: np.ndarray,
     consumption: np.ndarray,
@@ -201,20 +165,8 @@ def build_highs_model(
     return columns_model(rewards.ravel(), use, group, n, budgets, integral, deadline)
 
 
-def build_highs_lp(
-    rewards: np.ndarray,
-    consumption: np.ndarray,
-    budgets: np.ndarray,
-    integral: bool = False,
-):
-    """The hindsight model as a highspy HighsLp: column t·d + i is option i of request t."""
-    model = build_highs_model(rewards, consumption, budgets, integral)
-    assert model is not None  # no deadline, never None
-    return model.to_lp()
-
-
 def run_highs(
-    lp,
+    lp: ColumnModel,
     *,
     integral: bool = False,
     threads: int = 1,
@@ -222,7 +174,7 @@ def run_highs(
     mip_rel_gap=1e-9,
     deadline: Deadline | None = None,
 ):
-    """Solve a HighsLp or ColumnModel with the oracle options; returns (status, objective, x,
+    """Solve a ColumnModel with the oracle options; returns (status, objective, x,
     row duals, msg, version). x is None when HiGHS has no feasible point (a time-limited dual
     simplex stops at a primal-infeasible basis: its values are no incumbent), duals None when
     it has no dual values. With a `deadline`, HiGHS gets what remains of it once the model is
@@ -241,10 +193,7 @@ def run_highs(
     else:
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", 1)  # dual simplex: a basic, vertex solution
-    if isinstance(lp, ColumnModel):
-        lp.pass_to(h)
-    else:
-        h.passModel(lp)
+    lp.pass_to(h)
     version = h.version() if hasattr(h, "version") else highspy.__version__
     if deadline is not None and deadline.remaining_s() is not None:
         remaining = deadline.remaining_s()

@@ -1,6 +1,6 @@
 """`optkit export` of the hindsight LP through highspy's model writer (LP or MPS).
 
-The model is exact_highs.build_highs_lp: the same matrix the oracles solve, written by HiGHS
+The model is exact_highs.build_highs_model: the same matrix the oracles solve, written by HiGHS
 itself (Pyomo is too slow at 10^7 nonzeros). Written to a temp file and renamed (atomic).
 """
 
@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 from optkit.core.errors import InvalidInputError
-from optkit.families.online_alloc.exact_highs import build_highs_lp
+from optkit.families.online_alloc.exact_highs import build_highs_model
 from optkit.families.online_alloc.instance import OnlineAllocInstance
 
 
@@ -23,7 +23,7 @@ def export(instance: OnlineAllocInstance, path: Path, fmt: str) -> None:
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.passModel(build_highs_lp(instance.rewards, instance.consumption, instance.budgets))
+    build_highs_model(instance.rewards, instance.consumption, instance.budgets).pass_to(h)
     path = Path(path)
     # HiGHS picks the format from the extension; the temp name keeps it
     tmp = path.with_name(f".{path.stem}.tmp.{fmt}")
