@@ -308,9 +308,20 @@ class RayBackend:
 
     name = "ray"
 
-    def __init__(self, workers: int | None, address: str | None, tick_s: float = TICK_S):
+    def __init__(
+        self,
+        workers: int | None,
+        address: str | None,
+        tick_s: float = TICK_S,
+        cpus_per_task: int = 1,
+    ):
+        """`cpus_per_task`: the CPUs Ray reserves for each task (a training seed with
+        --threads 4 asks for 4, so a node does not run more of them than it has cores)."""
+        if cpus_per_task < 1:
+            raise ValueError(f"cpus_per_task must be >= 1, got {cpus_per_task}")
         self.ray = import_ray()
         self.workers, self.address, self.tick_s = workers, address, tick_s
+        self.cpus_per_task = cpus_per_task
 
     def map(
         self, fn: Callable[..., Any], tasks: Sequence[Task], hard_limit_s: float | None = None
@@ -321,13 +332,16 @@ class RayBackend:
             if self.address:
                 ray.init(address=self.address, logging_level="WARNING")
             else:
+                # a local Ray big enough for `workers` tasks at once, and for one at least
+                want = self.workers * self.cpus_per_task if self.workers else os.cpu_count() or 1
                 ray.init(
-                    num_cpus=self.workers or os.cpu_count() or 1,
+                    num_cpus=max(want, self.cpus_per_task),
                     include_dashboard=False,
                     logging_level="WARNING",
                 )
-        cap = self.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
-        remote = ray.remote(num_cpus=1, max_retries=0)(_ray_call)
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        cap = self.workers or max(1, cpus // self.cpus_per_task)
+        remote = ray.remote(num_cpus=self.cpus_per_task, max_retries=0)(_ray_call)
         fn_ref = ray.put(fn)
         pending = deque(tasks)
         inflight: dict[Any, tuple[str, float]] = {}

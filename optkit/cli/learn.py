@@ -20,6 +20,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from optkit.cli.baseline import Backend
+from optkit.cli.bench import parse_seeds
 from optkit.core.api import MAX_THREADS
 from optkit.core.errors import InvalidInputError, MissingExtraError
 from optkit.core.jsonio import dumps, finite_or_null
@@ -69,7 +71,16 @@ def train_cmd(
         ),
     ],
     algo: Annotated[Algo, typer.Option("--algo", help="edmsac, dmsac, sac or bc.")] = Algo.edmsac,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="The run's one seed.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option("--seed", min=0, help="The run's one seed (default 0).")
+    ] = None,
+    seeds: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--seeds",
+            help="Train one run per seed, in parallel: 0-4 or 0,2 (names get -s<seed>).",
+        ),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML of hyperparameters ([env] table too).")
     ] = None,
@@ -112,8 +123,36 @@ def train_cmd(
     heldout: Annotated[
         int, typer.Option("--heldout", min=1, help="Held-out instances scored for the card.")
     ] = 500,
+    backend: Annotated[
+        Backend, typer.Option("--backend", help="With --seeds: local process pool, or Ray tasks.")
+    ] = Backend.local,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="With --seeds: runs at once (default: CPUs / --threads; Ray: cluster CPUs).",
+        ),
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option("--address", help="Ray cluster address (default: a local Ray).")
+    ] = None,
 ) -> None:
-    """Train a learner; writes MODELS/NAME.pt, its card NAME.md and MODELS/logs/NAME.csv."""
+    """Train a learner; writes MODELS/NAME.pt, its card NAME.md and MODELS/logs/NAME.csv.
+    With --seeds, one run per seed on a process pool or Ray (`--backend ray`), then a table of
+    the seeds' held-out gaps and their mean with a 95% interval over seeds."""
+    seed_list = parse_seeds(seeds) if seeds is not None else None
+    if seed_list is not None and seed is not None:
+        raise InvalidInputError("--seeds", "give --seed or --seeds, not both")
+    for flag, given in (
+        ("--backend", backend is not Backend.local),
+        ("--workers", workers is not None),
+        ("--address", address is not None),
+    ):
+        if given and seed_list is None:
+            raise InvalidInputError(flag, "only applies with --seeds")
+    if address is not None and backend is not Backend.ray:
+        raise InvalidInputError("--address", "only applies with --backend ray")
     config_mod = _learn("config")
     if config is not None and config.is_dir():
         raise InvalidInputError("--config", f"{config} is a folder, expected a TOML file")
@@ -124,7 +163,7 @@ def train_cmd(
         # mislead, so anything else is refused until the GPU path exists and is tested.
         raise InvalidInputError("--device", f"only cpu is supported, got {device!r}")
     overrides = {
-        "seed": seed,
+        "seed": (seed_list[0] if seed_list else seed) or 0,
         "bc_data": str(data) if data is not None else None,
         "total_env_steps": env_steps,
         "bc_pretrain_updates": bc_updates,
@@ -147,6 +186,10 @@ def train_cmd(
             cfg.env, kwargs={**cfg.env.kwargs, "action_map": action_map.value}
         )
         cfg = dataclasses.replace(cfg, env=env)
+    if seed_list is not None:
+        _train_seeds(ctx, algo.value, cfg, seed_list, name, models, runs, resume, threads,
+                     heldout, backend, workers, address)  # fmt: skip
+        return
     import torch
 
     train_mod = _learn("train")
@@ -188,6 +231,100 @@ def train_cmd(
 
 
 _SHOWN = ("bc_loss", "critic_loss", "alpha", "prune_rate")
+
+
+def _train_seeds(
+    ctx: typer.Context,
+    algo: str,
+    cfg,
+    seed_list: list[int],
+    name: str | None,
+    models: Path,
+    runs: Path,
+    resume: bool,
+    threads: int,
+    heldout: int,
+    backend: Backend,
+    workers: int | None,
+    address: str | None,
+) -> None:
+    """One run per seed on a backend of optkit.bench.backends; a seed that fails (diverged,
+    refused, its worker died) is a row of the table, the others finish (exit 3 if any failed)."""
+    import dataclasses
+    import os
+
+    from optkit.bench.backends import LocalBackend, RayBackend, Task
+    from optkit.bench.baseline import BLAS_THREAD_VARIABLES
+
+    multiseed = _learn("multiseed")
+    train_mod = _learn("train")
+    jobs = {}
+    for s in seed_list:
+        run_cfg = dataclasses.replace(cfg, seed=s)
+        run_name = f"{name}-s{s}" if name else train_mod.run_name(algo, run_cfg)
+        jobs[run_name] = multiseed.SeedJob(
+            algo, run_cfg, run_name, str(models), str(runs), resume, heldout, threads
+        )
+    if backend is Backend.local:
+        blas = {k: str(threads) for k in BLAS_THREAD_VARIABLES}
+        n_workers = workers or max(1, (os.cpu_count() or 1) // threads)
+        runner = LocalBackend(n_workers, preload=("optkit.learn.multiseed",), env=blas)
+    else:
+        runner = RayBackend(workers, address, cpus_per_task=threads)
+    tasks = [Task(key, (job,)) for key, job in jobs.items()]
+    results: dict[str, object] = {}
+    failures: dict[str, str] = {}
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=err,
+        disable=_quiet(ctx),
+    ) as bar:
+        task_id = bar.add_task(f"seeds ({runner.name})", total=len(tasks), status="")
+        for outcome in runner.map(multiseed.train_seed, tasks):
+            if outcome is None:  # a tick: let the elapsed time move
+                bar.refresh()
+                continue
+            if outcome.failure is not None:
+                failures[outcome.key] = outcome.failure.message
+                status = f"{outcome.key}: failed"
+            else:
+                results[outcome.key] = outcome.value
+                status = f"{outcome.key}: {100 * outcome.value.mean_gap:.3f}%"
+            bar.update(task_id, advance=1, status=status)
+    ordered = [results[k] for k in jobs if k in results]
+    table = Table(
+        title=f"{algo}: held-out gap per seed (checkpoints and cards in {escape(str(models))})"
+    )
+    for col in ("seed", "name", "held-out mean gap ± 95% CI", "infeasible", "train s"):
+        table.add_column(col, overflow="fold")
+    for key, job in jobs.items():
+        if key in results:
+            r = results[key]
+            table.add_row(
+                str(r.seed),
+                escape(r.name),
+                f"{100 * r.mean_gap:.3f}% ± {100 * r.ci95:.3f}",
+                f"{100 * r.infeasible_share:.1f}%",
+                f"{r.train_wall_s:.0f}" + ("" if r.complete else " (stopped)"),
+            )
+        else:
+            table.add_row(str(job.cfg.seed), "-", escape(f"failed: {failures[key]}"), "-", "-")
+    summary = multiseed.across_seeds(ordered)
+    Console(highlight=False, soft_wrap=True).print(table)
+    if ordered:
+        ci = summary["ci95"]
+        half = f" ± {100 * ci:.3f} (95% t-interval over seeds)" if ci == ci else ""
+        print(f"mean over {summary['n_seeds']} seeds: {100 * summary['mean_gap']:.3f}%{half}")
+    if failures:
+        err.print(
+            f"error: {len(failures)} of {len(jobs)} seeds failed; the others were published",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_DIVERGED)
 
 
 def _check_run_name(name: str) -> None:
