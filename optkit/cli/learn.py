@@ -209,7 +209,9 @@ def train_cmd(
 
         def progress(phase: str, done: int, total: int, metrics: dict[str, float]) -> None:
             if phase not in tasks:
-                label = "behaviour cloning" if phase == "bc" else "RL iterations"
+                label = {"bc": "behaviour cloning", "exact": "exact fine-tuning"}.get(
+                    phase, "RL iterations"
+                )
                 tasks[phase] = bar.add_task(label, total=total, status="")
             status = " ".join(f"{k}={v:.3g}" for k, v in metrics.items() if k in _SHOWN)
             bar.update(tasks[phase], completed=done, status=status)
@@ -230,7 +232,7 @@ def train_cmd(
         )
 
 
-_SHOWN = ("bc_loss", "critic_loss", "alpha", "prune_rate")
+_SHOWN = ("bc_loss", "exact_loss", "critic_loss", "alpha", "prune_rate")
 
 
 def _train_seeds(

@@ -124,6 +124,21 @@ class TrainConfig:
     """Behaviour-cloning updates before RL (0 with bc_data set: clone only during RL)."""
     bc_batch_size: int = 256
     """Minibatch size of the behaviour-cloning loss."""
+    exact_updates: int = 0
+    """Actor updates of the exact fine-tuning after cloning (train.py, phase 1b), on the warm-start
+    data's states: for a one-step env whose reward the family states in closed form (contract's
+    raw map, exact_reward.py) Q(s, a) = r(s, a), so the actor descends the shaped reward of its
+    own deterministic decision, with no learned critic in between. 0: no such phase."""
+    exact_lr: float = 1e-4
+    """Adam step size of the exact fine-tuning (cosine down to a tenth of it)."""
+    exact_batch_size: int = 512
+    """States per exact fine-tuning update."""
+    safety_margin: float = 0.002
+    """Slack the exact fine-tuning asks of every IC/IR row, in units of φ_1 e_max: the raw map's
+    float64 check fails a menu whose error on any row exceeds the slack it kept."""
+    margin_penalty: float = 50.0
+    """Weight of Σ max(0, safety_margin - slack) (units of φ_1 e_max) against the profit as a
+    share of the optimum, in the exact fine-tuning's loss."""
     bc_lr_end: float = 3e-5
     """Behaviour-cloning step size anneals from actor_lr to this on a cosine over the pretraining
     updates (Diffusion-QL's schedule, Wang et al. 2023): a constant step leaves the fit noisy."""
@@ -156,7 +171,6 @@ class TrainConfig:
     def __post_init__(self) -> None:
         check_seed(self.seed, "seed")
         positive = (
-            "total_env_steps",
             "n_envs",
             "updates_per_iter",
             "batch_size",
@@ -169,6 +183,13 @@ class TrainConfig:
         for name in positive:
             _int(self, name, ge=1)
         _int(self, "learning_starts", ge=0)
+        _int(self, "total_env_steps", ge=0)  # 0: no RL phase (cloning, exact fine-tuning)
+        _int(self, "exact_updates", ge=0)
+        _int(self, "exact_batch_size", ge=1)
+        _float(self, "exact_lr", gt=0.0)
+        _float(self, "safety_margin", ge=0.0)
+        _float(self, "margin_penalty", ge=0.0)
+
         _int(self, "samples_per_instance", ge=1)
         if self.n_envs % self.samples_per_instance:
             raise InvalidInputError("samples_per_instance", "must divide n_envs")

@@ -162,6 +162,10 @@ class DiffusionActor(nn.Module):
         """The deterministic action (x_T = 0, posterior means, σ = 0)."""
         return self.chain(s, stochastic=False)
 
+    def decision_graph(self, s: torch.Tensor) -> torch.Tensor:
+        """`decide`, differentiable through the whole reverse chain (the exact fine-tuning)."""
+        return self.chain(s, stochastic=False)
+
     def bc_loss(
         self, s: torch.Tensor, a_star: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:

@@ -134,6 +134,10 @@ class GaussianActor(nn.Module):
 
     @torch.no_grad()
     def decide(self, s: torch.Tensor) -> torch.Tensor:
+        return self.decision_graph(s)
+
+    def decision_graph(self, s: torch.Tensor) -> torch.Tensor:
+        """`decide`, differentiable (the exact fine-tuning's policy gradient)."""
         return torch.tanh(self._mean_log_std(s)[0])
 
     def bc_loss(

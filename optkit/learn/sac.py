@@ -127,6 +127,22 @@ class SoftActorCritic:
         self.actor_updates += 1
         return {"bc_loss": loss.item(), **self.after_actor_update()}
 
+    def exact_step(
+        self,
+        obs: np.ndarray,
+        loss_of: Any,
+    ) -> dict[str, float]:
+        """One actor update on an exact objective of the deterministic decision: `loss_of(s, a)`
+        is differentiable in a (train.py, phase 1b: for a one-step env with a closed-form
+        reward, Q(s, a) = r(s, a), so no learned critic stands between the actor and it)."""
+        s = _tensor(obs)
+        loss = loss_of(s, self.actor.decision_graph(s))
+        self.actor_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.actor_opt.step()
+        self.actor_updates += 1
+        return {"exact_loss": loss.item(), **self.after_actor_update()}
+
     def restart_actor_optimizer(self, lr: float) -> None:
         """A fresh Adam for the actor at step size lr (the start of RL fine-tuning with the
         local critic). The moments left by behaviour cloning describe its gradients, not the RL

@@ -5,6 +5,8 @@ curves, resumable state, and publishing a checkpoint with its card.
     publish(run, models_dir=Path("models"), name="contract-edmsac-v1")
 
 Phases: (1) behaviour cloning on the oracle data set for `bc_pretrain_updates` actor updates;
+(1b) with `exact_updates` (contract's raw map), the exact fine-tuning: the actor descends the
+env's closed-form reward of its own decision, shaped with a safety margin (exact_reward.py);
 (2) RL iterations: each collects `n_envs` episodes with the stochastic actor (uniform random
 actions before `learning_starts` when there is no warm start) -- `samples_per_instance` of them
 on each drawn instance -- then runs `updates_per_iter`
@@ -69,6 +71,7 @@ from optkit.learn.evaluate import (
     rollout,
     summarize,
 )
+from optkit.learn.exact_reward import exact_objective
 from optkit.learn.policy import instance_shape, save_checkpoint
 from optkit.learn.replay import ReplayBuffer
 from optkit.learn.sac import IMPROVE_MAX_NORM, SAC, SoftActorCritic
@@ -88,6 +91,7 @@ CURVE_FIELDS = (
     "critic_loss",
     "actor_loss",
     "bc_loss",
+    "exact_loss",
     "bc_weight",
     "alpha",
     "entropy",
@@ -264,10 +268,21 @@ def train(
         reference = adapter(cfg.env.family).reward_reference
     n_iters, rl_updates = _rl_schedule(algo, cfg)
     bc_updates = cfg.bc_pretrain_updates if bc is not None else 0
+    exact_updates = cfg.exact_updates if algo != "bc" else 0
+    exact_rows = None
+    if exact_updates:
+        if bc is None:
+            raise InvalidInputError(
+                "bc_data", "the exact fine-tuning (exact_updates) runs on the warm-start data's "
+                "states and optima: give a data set (--data)",
+            )  # fmt: skip
+        exact_rows = exact_objective(envs[0], bc.obs, bc.act, cfg.safety_margin, cfg.margin_penalty)
     actor_rl_updates = max(0, rl_updates - cfg.critic_warmup)
     # the pruning ramp counts these (none with a fixed actor, actor_every = 0)
     actor_steps = math.ceil(actor_rl_updates / cfg.actor_every) if cfg.actor_every else 0
-    agent = _build_agent(algo, cfg, obs_dim, act_dim, seeds, bc_updates + actor_steps)
+    agent = _build_agent(
+        algo, cfg, obs_dim, act_dim, seeds, bc_updates + exact_updates + actor_steps
+    )
     buffer = ReplayBuffer(obs_dim, act_dim, cfg.buffer_size, np.random.default_rng(seeds[3]))
     bc_rng, explore_rng = np.random.default_rng(seeds[4]), np.random.default_rng(seeds[5])
 
@@ -275,7 +290,7 @@ def train(
     val_opt = oracle_objectives(cfg.env.family, val_insts)
     val_env = make_env(cfg.env.id, cfg.env.kwargs, cfg.env.family)
 
-    bc_done, iteration, env_steps, rl_done, wall_before = 0, 0, 0, 0, 0.0
+    bc_done, exact_done, iteration, env_steps, rl_done, wall_before = 0, 0, 0, 0, 0, 0.0
     rows: list[dict[str, Any]] = []
     best: dict[str, Any] = {
         "key": None,
@@ -307,8 +322,9 @@ def train(
             env.reset(seed=0)  # initialise; the RNG is replaced next
             _set_env_rng(env, env_state)
         c = state["counters"]
-        bc_done, iteration, env_steps, rl_done = (
+        bc_done, exact_done, iteration, env_steps, rl_done = (
             c["bc_done"],
+            c.get("exact_done", 0),  # states written before the phase existed
             c["iteration"],
             c["env_steps"],
             c["rl_done"],
@@ -339,6 +355,7 @@ def train(
                 "env_rngs": [_env_rng_state(e) for e in envs],
                 "counters": {
                     "bc_done": bc_done,
+                    "exact_done": exact_done,
                     "iteration": iteration,
                     "env_steps": env_steps,
                     "rl_done": rl_done,
@@ -411,6 +428,24 @@ def train(
             checkpoint()
             if out_of_time():
                 break
+    # --- phase 1b: exact fine-tuning (Q = r for a one-step env with a closed-form reward) -----
+    while exact_rows is not None and bc is not None and exact_done < exact_updates:
+        if out_of_time() or bc_done < bc_updates:
+            break
+        if exact_done == 0:  # cloning's Adam moments describe another loss's gradients
+            agent.restart_actor_optimizer(cfg.exact_lr)
+        idx = bc_rng.integers(0, len(bc), cfg.exact_batch_size)
+        agent.set_actor_lr(_cosine(cfg.exact_lr, cfg.exact_lr / 10, exact_done, exact_updates))
+        metrics = agent.exact_step(bc.obs[idx], exact_rows(idx))
+        exact_done += 1
+        _finite(metrics, f"exact fine-tuning update {exact_done}")
+        history.append(metrics)
+        if progress:
+            progress("exact", exact_done, exact_updates, metrics)
+        if exact_done % BC_EVAL_EVERY == 0 or exact_done == exact_updates or out_of_time():
+            validate("exact", history, {})
+            history = []
+            checkpoint()
     # --- phase 2: RL ------------------------------------------------------------------------
     if cfg.actor_every == 0 and cfg.select_best and best["actor"] is not None and rl_done == 0:
         # a fixed actor is the best validated cloning point, not whatever the last update (and
@@ -491,7 +526,7 @@ def train(
             validate("rl", history, {"train_reward": float(np.mean(rewards))})
             history, rewards = [], []
             checkpoint()
-    complete = bc_done >= bc_updates and iteration >= n_iters
+    complete = bc_done >= bc_updates and exact_done >= exact_updates and iteration >= n_iters
     if rows[-1]["actor_updates"] != agent.actor_updates or rows[-1]["iteration"] != iteration:
         validate("end", history, {})
         checkpoint()
@@ -548,9 +583,10 @@ def _arch(run: Run) -> tuple[str, dict[str, Any]]:
 
 
 def time_to_gap(rows: list[dict[str, Any]], target: float) -> float | None:
-    """Wall seconds until the validation gap first reached `target` (None: never)."""
+    """Wall seconds until the validation gap first reached `target` with at most 1% of the
+    validation decisions infeasible (an infeasible menu's "gap" is not one; None: never)."""
     for row in rows:
-        if row["val_gap"] <= target:
+        if row["val_gap"] <= target and row.get("val_infeasible", 0.0) <= 0.01:
             return float(row["wall_s"])
     return None
 
