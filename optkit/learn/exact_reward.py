@@ -128,7 +128,9 @@ def exact_objective(
     """For the warm-start rows (obs, oracle actions): `for_rows(idx)` gives the shaped loss of a
     batch of those rows' states as a function of the actions. The oracle's own profit is each
     row's reference (its optimum). Refused for an env without a closed-form reward here."""
-    if getattr(env, "action_map", None) != "raw" or not hasattr(env, "dynamic"):
+    from optkit.families.contract.env import ContractEnv
+
+    if not isinstance(env, ContractEnv) or env.action_map != "raw":
         raise InvalidInputError(
             "exact_updates",
             "the exact fine-tuning needs a reward stated in closed form: the contract env's raw "

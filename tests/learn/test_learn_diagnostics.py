@@ -91,3 +91,21 @@ def test_regression_study_is_seeded_and_reports_the_raw_maps_figures(gt_data: Pa
     assert 0.0 < a["viol p50"] <= a["viol p90"] <= a["viol p99"]
     assert a["infeasible"] == 1.0
     assert lines[0].startswith("24 rows") and lines[-1].startswith("epoch 2/2")
+
+
+def test_regression_study_with_exact_fine_tuning(gt_data: Path):
+    """`regress --exact-updates K`: seeded like the rest, reports K's points and the mean gap;
+    a huge margin penalty on 24 rows pushes the menus toward slack (fewer violated rows)."""
+    from optkit.learn.diagnostics import regression_study
+
+    kw = {"width": 16, "depth": 2, "epochs": 2, "n": 4, "seed": 3}
+    lines: list[str] = []
+    plain = regression_study(str(gt_data), report=print, **kw)
+    a = regression_study(
+        str(gt_data), report=lines.append, exact_updates=50, margin=0.01, penalty=1e3, **kw
+    )
+    assert a == regression_study(
+        str(gt_data), report=print, exact_updates=50, margin=0.01, penalty=1e3, **kw
+    )
+    assert lines[-1].startswith("exact 50/50") and "gap" in a
+    assert a["viol p50"] < plain["viol p50"]
