@@ -8,7 +8,9 @@ latency) and models/logs/<name>.csv (its curve); prints the markdown tables of d
 actor alone; EDMSAC against each other algorithm, paired per instance) and
 writes docs/img/edmsac-curves.png (validation gap vs wall time, one line per run) and, when
 pruning-sweep checkpoints exist, docs/img/edmsac-pruning.png (gap, FLOPs and batch-1024
-throughput vs ϱ). Throughput is re-measured here on this machine (batch 1024, median of 20).
+throughput vs ϱ), and with raw-map runs docs/img/edmsac-raw.png (their validation infeasible share
+and gap vs actor updates). Throughput is re-measured here on this machine (batch 1024, median of
+20).
 """
 
 from __future__ import annotations
@@ -222,6 +224,42 @@ def plot_curves(runs: list[dict[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
+def plot_raw_curves(runs: list[dict[str, Any]], path: Path) -> bool:
+    """The raw-map runs' validation curves: infeasible share and mean gap against actor updates
+    (the gap of a mostly infeasible point is not a gap, so it is drawn only where at most half of
+    the decisions are infeasible). False (nothing written) without raw-map runs."""
+    raw = [r for r in runs if r["curve"] and r["meta"]["env"]["kwargs"].get("action_map") == "raw"]
+    if not raw:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for k, r in enumerate(raw):
+        ups = [int(x["actor_updates"]) for x in r["curve"]]
+        inf = [100 * float(x["val_infeasible"]) for x in r["curve"]]
+        axes[0].plot(ups, inf, color=f"C{k % 10}", lw=1.0, label=r["name"])
+        pts = [(u, 100 * float(x["val_gap"])) for u, x in zip(ups, r["curve"], strict=True)
+               if float(x["val_infeasible"]) <= 0.5]  # fmt: skip
+        if pts:
+            axes[1].plot(*zip(*pts, strict=True), color=f"C{k % 10}", lw=1.0, label=r["name"])
+    axes[0].axhline(1.0, color="k", ls="--", lw=0.8, label="target: 1% infeasible")
+    axes[1].axhline(3.0, color="k", ls="--", lw=0.8, label="target: 3% gap")
+    axes[0].set_ylabel("validation decisions infeasible (%)")
+    axes[1].set_ylabel("validation mean gap (%), points with <= 50% infeasible")
+    for ax in axes:
+        ax.set_xlabel("actor updates (cloning, then exact fine-tuning)")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("contract `default`, I = 3, raw map: validation curves, one line per seed")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def pruning_sweep(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One point per diffusion-actor run on the projected map: ϱ, gap, FLOPs, throughput."""
     from optkit.learn.evaluate import decision_latency
@@ -291,6 +329,7 @@ def main(argv: list[str] | None = None) -> None:
             print(table)
     args.img.mkdir(parents=True, exist_ok=True)
     plot_curves(runs, args.img / "edmsac-curves.png")
+    plot_raw_curves(runs, args.img / "edmsac-raw.png")
     points = pruning_sweep(runs)
     if points:
         print()

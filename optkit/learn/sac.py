@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -128,9 +129,7 @@ class SoftActorCritic:
         return {"bc_loss": loss.item(), **self.after_actor_update()}
 
     def exact_step(
-        self,
-        obs: np.ndarray,
-        loss_of: Any,
+        self, obs: np.ndarray, loss_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     ) -> dict[str, float]:
         """One actor update on an exact objective of the deterministic decision: `loss_of(s, a)`
         is differentiable in a (train.py, phase 1b: for a one-step env with a closed-form

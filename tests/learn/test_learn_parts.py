@@ -316,3 +316,24 @@ def test_paired_table_averages_seeds_per_instance_then_differences():
     assert row[3].strip() == "2.000%"
     # differences per instance: -0.01, 0, +0.01 -> mean 0, one better, one worse
     assert row[4].strip().startswith("+0.000 ±") and row[5].strip() == "1 / 1"
+
+
+def test_raw_curves_plot_only_raw_runs(tmp_path):
+    """docs/img/edmsac-raw.png: drawn from the raw-map runs' curves, nothing without them."""
+    from optkit.learn.report import plot_raw_curves
+
+    def run(amap: str) -> dict:
+        curve = [
+            {"actor_updates": k, "val_infeasible": inf, "val_gap": gap}
+            for k, inf, gap in ((0, 1.0, 0.01), (500, 0.3, 0.12), (1000, 0.1, 0.10))
+        ]
+        return {
+            "name": f"r-{amap}",
+            "curve": curve,
+            "meta": {"env": {"kwargs": {"action_map": amap}}},
+        }
+
+    assert plot_raw_curves([run("projected")], tmp_path / "none.png") is False
+    assert not (tmp_path / "none.png").exists()
+    assert plot_raw_curves([run("projected"), run("raw")], tmp_path / "raw.png") is True
+    assert (tmp_path / "raw.png").read_bytes()[:4] == b"\x89PNG"
