@@ -61,6 +61,19 @@ def _quiet(ctx: typer.Context) -> bool:
     return bool(ctx.find_root().params.get("quiet"))
 
 
+def _progress_bar(quiet: bool) -> Progress:
+    """Bars on stderr: label, bar, done/total, elapsed, and a status text field."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[status]}"),
+        console=err,
+        disable=quiet,
+    )
+
+
 def train_cmd(
     ctx: typer.Context,
     family: Annotated[
@@ -196,15 +209,7 @@ def train_cmd(
     torch.set_num_threads(threads)
     run_name = name or train_mod.run_name(algo.value, cfg)
     quiet = _quiet(ctx)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[status]}"),
-        console=err,
-        disable=quiet,
-    ) as bar:
+    with _progress_bar(quiet) as bar:
         tasks: dict[str, int] = {}
 
         def progress(phase: str, done: int, total: int, metrics: dict[str, float]) -> None:
@@ -276,15 +281,7 @@ def _train_seeds(
     tasks = [Task(key, (job,)) for key, job in jobs.items()]
     results: dict[str, object] = {}
     failures: dict[str, str] = {}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[status]}"),
-        console=err,
-        disable=_quiet(ctx),
-    ) as bar:
+    with _progress_bar(_quiet(ctx)) as bar:
         task_id = bar.add_task(f"seeds ({runner.name})", total=len(tasks), status="")
         for outcome in runner.map(multiseed.train_seed, tasks):
             if outcome is None:  # a tick: let the elapsed time move

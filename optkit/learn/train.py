@@ -411,23 +411,31 @@ def train(
 
     if not rows:
         validate("start", [], {})
-    # --- phase 1: behaviour cloning on the oracle data set ---------------------------------
     history: list[dict[str, float]] = []
+
+    def record(phase: str, done: int, total: int, metrics: dict[str, float], what: str) -> bool:
+        """After an update of phases 1 and 1b: check and log it; validate and save every
+        BC_EVAL_EVERY updates, at the phase's end and when time is up (then returns True)."""
+        nonlocal history
+        _finite(metrics, f"{what} {done}")
+        history.append(metrics)
+        if progress:
+            progress(phase, done, total, metrics)
+        stop = out_of_time()
+        if done % BC_EVAL_EVERY == 0 or done == total or stop:
+            validate(phase, history, {})
+            history = []
+            checkpoint()
+        return stop
+
+    # --- phase 1: behaviour cloning on the oracle data set ---------------------------------
     while bc is not None and bc_done < bc_updates:
         idx = bc_rng.integers(0, len(bc), cfg.bc_batch_size)
         agent.set_actor_lr(_cosine(cfg.actor_lr, cfg.bc_lr_end, bc_done, bc_updates))
         metrics = agent.bc_step(bc.obs[idx], bc.act[idx])
         bc_done += 1
-        _finite(metrics, f"behaviour-cloning update {bc_done}")
-        history.append(metrics)
-        if progress:
-            progress("bc", bc_done, bc_updates, metrics)
-        if bc_done % BC_EVAL_EVERY == 0 or bc_done == bc_updates or out_of_time():
-            validate("bc", history, {})
-            history = []
-            checkpoint()
-            if out_of_time():
-                break
+        if record("bc", bc_done, bc_updates, metrics, "behaviour-cloning update"):
+            break
     # --- phase 1b: exact fine-tuning (Q = r for a one-step env with a closed-form reward) -----
     while exact_rows is not None and bc is not None and exact_done < exact_updates:
         if out_of_time() or bc_done < bc_updates:
@@ -438,14 +446,8 @@ def train(
         agent.set_actor_lr(_cosine(cfg.exact_lr, cfg.exact_lr / 10, exact_done, exact_updates))
         metrics = agent.exact_step(bc.obs[idx], exact_rows(idx))
         exact_done += 1
-        _finite(metrics, f"exact fine-tuning update {exact_done}")
-        history.append(metrics)
-        if progress:
-            progress("exact", exact_done, exact_updates, metrics)
-        if exact_done % BC_EVAL_EVERY == 0 or exact_done == exact_updates or out_of_time():
-            validate("exact", history, {})
-            history = []
-            checkpoint()
+        if record("exact", exact_done, exact_updates, metrics, "exact fine-tuning update"):
+            break
     # --- phase 2: RL ------------------------------------------------------------------------
     if cfg.actor_every == 0 and cfg.select_best and best["actor"] is not None and rl_done == 0:
         # a fixed actor is the best validated cloning point, not whatever the last update (and
