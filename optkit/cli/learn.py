@@ -10,9 +10,10 @@ Exit codes: 0 done, 2 bad input (one line naming the flag, file or field), 3 tra
 from __future__ import annotations
 
 import importlib
+import math
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -25,6 +26,10 @@ from optkit.cli.bench import parse_seeds
 from optkit.core.api import MAX_THREADS
 from optkit.core.errors import InvalidInputError, MissingExtraError
 from optkit.core.jsonio import dumps, finite_or_null
+
+if TYPE_CHECKING:  # torch stays unimported until a learn command runs
+    from optkit.learn.config import TrainConfig
+    from optkit.learn.multiseed import SeedResult
 
 EXIT_DIVERGED = 3
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -243,7 +248,7 @@ _SHOWN = ("bc_loss", "exact_loss", "critic_loss", "alpha", "prune_rate")
 def _train_seeds(
     ctx: typer.Context,
     algo: str,
-    cfg,
+    cfg: TrainConfig,
     seed_list: list[int],
     name: str | None,
     models: Path,
@@ -279,7 +284,7 @@ def _train_seeds(
     else:
         runner = RayBackend(workers, address, cpus_per_task=threads)
     tasks = [Task(key, (job,)) for key, job in jobs.items()]
-    results: dict[str, object] = {}
+    results: dict[str, SeedResult] = {}
     failures: dict[str, str] = {}
     with _progress_bar(_quiet(ctx)) as bar:
         task_id = bar.add_task(f"seeds ({runner.name})", total=len(tasks), status="")
@@ -316,7 +321,7 @@ def _train_seeds(
     Console(highlight=False, soft_wrap=True).print(table)
     if ordered:
         ci = summary["ci95"]
-        half = f" ± {100 * ci:.3f} (95% t-interval over seeds)" if ci == ci else ""
+        half = "" if math.isnan(ci) else f" ± {100 * ci:.3f} (95% t-interval over seeds)"
         print(f"mean over {summary['n_seeds']} seeds: {100 * summary['mean_gap']:.3f}%{half}")
     if failures:
         err.print(
