@@ -651,6 +651,7 @@ def publish(
             else {}
         ),
         "torch_version": str(torch.__version__),
+        "torch_threads": torch.get_num_threads(),  # what trained it (`--threads`)
         "python": platform.python_version(),
         "host_cpus": os.cpu_count(),
         "created": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -734,11 +735,13 @@ def render_card(algo: str, meta: dict[str, Any]) -> str:
         )
     t = meta["time_to_1pct_gap_s"]
     reached = "never" if t is None else f"after {t:.0f} s"
+    threads = meta.get("torch_threads", 1)  # cards written before the field: 1 thread each
     lines += [
         "",
         f"Training: {meta['env_steps']:,} env steps, {meta['actor_updates']:,} actor updates, "
         f"{meta['train_wall_s']:.0f} s wall on a {meta['host_cpus']}-core CPU host shared with "
-        f"other jobs (torch {meta['torch_version']}, 1 torch thread); validation gap reached 1% "
+        f"other jobs (torch {meta['torch_version']}, {threads} torch "
+        f"thread{'s' if threads != 1 else ''}); validation gap reached 1% "
         f"{reached}; run complete: {meta['complete']}. Published actor: validation point "
         f"{json.dumps(meta['published'])}.",
         *(

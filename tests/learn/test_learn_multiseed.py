@@ -86,6 +86,7 @@ def test_seeds_on_ray(run_cli, tmp_path, tiny_toml):
     )
     assert res.code == 0, res.err
     assert load_checkpoint(tmp_path / "models" / "tiny-s3.pt").meta["seed"] == 3
+    assert "2 torch threads" in (tmp_path / "models" / "tiny-s3.md").read_text()
 
 
 @pytest.mark.parametrize(
