@@ -97,7 +97,7 @@ def contract_raw_reward(
     groups.append((total[:, :, None] - dev)[:, off])
     if dynamic:
         groups.append(ic2.reshape(batch, -1))
-    groups.append(torch.where(interim[:, None] & torch.tensor(dynamic), total, u1))
+    groups.append(torch.where(interim[:, None], total, u1))  # static: total is u1
     if dynamic:
         groups.append(u2.reshape(batch, -1))
     big = torch.full_like(r1, torch.inf)  # liability rows hold only with limited liability
