@@ -29,6 +29,10 @@ from typing import Any
 from optkit.core.errors import InvalidInputError
 from optkit.core.seeding import check_seed
 
+PREDICTIONS = ("eps", "x0")
+"""What the diffusion actor's denoiser outputs: the noise ε (Diffusion-QL's choice) or the clean
+action x_0 (diffusion.py)."""
+
 ALGOS = ("edmsac", "dmsac", "sac", "bc")
 
 
@@ -261,6 +265,9 @@ class EDMSACConfig(TrainConfig):
     """VP schedule: β at t = 1."""
     log_std_init: float = -2.5
     """Initial log σ of the Gaussian on the final action (the entropy estimator's scale)."""
+    prediction: str = "eps"
+    """What the denoiser outputs: "eps" (the noise, Diffusion-QL) or "x0" (the clean action;
+    diffusion.py says when it matters)."""
     prune_rate: float = 0.3
     """ϱ, the target share of each hidden layer's neurons masked."""
     prune_every: int = 100
@@ -280,6 +287,8 @@ class EDMSACConfig(TrainConfig):
         _float(self, "beta_min", gt=0.0)
         _float(self, "beta_max", gt=self.beta_min)
         _float(self, "log_std_init", ge=-10.0, le=1.0)
+        if self.prediction not in PREDICTIONS:
+            raise InvalidInputError("prediction", f"must be one of {', '.join(PREDICTIONS)}")
         _float(self, "prune_rate", ge=0.0, lt=1.0)
         _float(self, "prune_ramp", ge=0.0, le=1.0)
         if not isinstance(self.prune_activation, bool):

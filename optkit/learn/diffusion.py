@@ -1,4 +1,4 @@
-"""The diffusion actor of EDMSAC: an ε-prediction DDPM over the action box [-1, 1]^d.
+"""The diffusion actor of EDMSAC: a DDPM over the action box [-1, 1]^d.
 
 Follows Diffusion-QL (Wang et al., ICLR 2023) and D2SAC/GDMOPT (Du et al.), written in plain
 PyTorch:
@@ -9,6 +9,13 @@ PyTorch:
 - reverse chain x_T ~ N(0, I) -> x_0, each step predicts x_0 = (x_t - √(1-ᾱ_t) ε_θ)/√ᾱ_t, clips it
   to the box, and takes the posterior mean (plus posterior noise when sampling). Gradients flow
   through the whole chain for the policy loss.
+
+`prediction = "x0"` (Ho et al., 2020, §3.2: the DDPM posterior mean may be parametrised by x_0
+as well as by ε) has the denoiser output x_0 itself, cloned with ||a* - x_θ(x_t, t, s)||². The
+chain is the same; only the last step differs in effect: with ε the decision is
+x_0 = (x_1 - √(1-ᾱ_1) ε_θ)/√ᾱ_1, so the network must carry x_1 through to its output exactly and
+its error is scaled by √(1/ᾱ_1 - 1); with x0 the decision is the network's output. The raw map,
+whose rows need every coordinate to about 1e-3, is trained with x0 (docs/edmsac.md, "Raw map").
 
 Entropy estimator: a DDPM's log-density is intractable, so the executed action is
 a = clip(x_0 + σ ⊙ ξ), ξ ~ N(0, I), with a learned state-independent scale σ = exp(log_std), and
@@ -30,6 +37,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from optkit.learn.config import PREDICTIONS
 from optkit.learn.networks import gaussian_log_prob
 from optkit.learn.pruning import MaskedMLP, PlainMLP, compact, mlp_flops
 
@@ -90,9 +98,13 @@ class DiffusionActor(nn.Module):
         beta_min: float = 0.1,
         beta_max: float = 10.0,
         log_std_init: float = -2.5,
+        prediction: str = "eps",
     ):
         super().__init__()
+        if prediction not in PREDICTIONS:
+            raise ValueError(f"prediction must be one of {PREDICTIONS}, not {prediction!r}")
         self.obs_dim, self.act_dim, self.time_dim = obs_dim, act_dim, time_dim
+        self.prediction = prediction
         self.schedule = VPSchedule(steps, beta_min, beta_max)
         self.time_mlp = nn.Sequential(
             SinusoidalEmbedding(time_dim),
@@ -108,7 +120,15 @@ class DiffusionActor(nn.Module):
         return self.schedule.steps
 
     def eps(self, x: torch.Tensor, t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """The denoiser's output: ε, or x_0 with prediction = "x0"."""
         return self.denoiser(torch.cat([x, self.time_mlp(t), s], dim=-1))
+
+    def predict_x0(self, x: torch.Tensor, i: int, out: torch.Tensor) -> torch.Tensor:
+        """x_0 at step i from the denoiser's output, clipped to the box."""
+        if self.prediction == "x0":
+            return out.clamp(-1.0, 1.0)
+        sch = self.schedule
+        return (sch.sqrt_recip_abar[i] * x - sch.sqrt_recipm1_abar[i] * out).clamp(-1.0, 1.0)
 
     def chain(
         self, s: torch.Tensor, generator: torch.Generator | None = None, stochastic: bool = True
@@ -121,8 +141,7 @@ class DiffusionActor(nn.Module):
             x = torch.zeros(batch, self.act_dim)
         for i in reversed(range(sch.steps)):
             t = torch.full((batch,), i, dtype=torch.long)
-            eps = self.eps(x, t, s)
-            x0 = (sch.sqrt_recip_abar[i] * x - sch.sqrt_recipm1_abar[i] * eps).clamp(-1.0, 1.0)
+            x0 = self.predict_x0(x, i, self.eps(x, t, s))
             x = sch.post_coef_x0[i] * x0 + sch.post_coef_xt[i] * x
             if stochastic and i > 0:
                 x = x + sch.post_std[i] * torch.randn(x.shape, generator=generator)
@@ -169,12 +188,14 @@ class DiffusionActor(nn.Module):
     def bc_loss(
         self, s: torch.Tensor, a_star: torch.Tensor, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """Denoising loss ||ε - ε_θ(√ᾱ_t a* + √(1-ᾱ_t) ε, t, s)||² at a uniform random step t."""
+        """Denoising loss ||ε - ε_θ(√ᾱ_t a* + √(1-ᾱ_t) ε, t, s)||² at a uniform random step t
+        (with prediction = "x0": ||a* - x_θ(...)||²)."""
         sch = self.schedule
         t = torch.randint(0, sch.steps, (s.shape[0],), generator=generator)
         noise = torch.randn(a_star.shape, generator=generator)
         x_t = sch.sqrt_abar[t, None] * a_star + sch.sqrt_one_minus_abar[t, None] * noise
-        return F.mse_loss(self.eps(x_t, t, s), noise)
+        target = a_star if self.prediction == "x0" else noise
+        return F.mse_loss(self.eps(x_t, t, s), target)
 
     def compact(self) -> CompactDiffusionPolicy:
         return CompactDiffusionPolicy(self)
@@ -206,6 +227,7 @@ class CompactDiffusionPolicy(nn.Module):
         self.out = plain.out
         sch = actor.schedule
         self.steps, self.act_dim, self.obs_dim = actor.steps, d, actor.obs_dim
+        self.prediction = actor.prediction
         for name in ("sqrt_recip_abar", "sqrt_recipm1_abar", "post_coef_x0", "post_coef_xt"):
             self.register_buffer(name, getattr(sch, name).clone())
         self.requires_grad_(False)
@@ -218,8 +240,11 @@ class CompactDiffusionPolicy(nn.Module):
             h = F.mish(torch.addmm(hs + self.time_bias[i], x, self.w_x.T))
             for layer in self.rest:
                 h = F.mish(layer(h))
-            eps = self.out(h)
-            x0 = (self.sqrt_recip_abar[i] * x - self.sqrt_recipm1_abar[i] * eps).clamp(-1.0, 1.0)
+            out = self.out(h)
+            if self.prediction == "x0":
+                x0 = out.clamp(-1.0, 1.0)
+            else:
+                x0 = (self.sqrt_recip_abar[i] * x - self.sqrt_recipm1_abar[i] * out).clamp(-1, 1)
             x = self.post_coef_x0[i] * x0 + self.post_coef_xt[i] * x
         return x.clamp(-1.0, 1.0)
 

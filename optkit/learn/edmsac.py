@@ -34,6 +34,7 @@ def make_actor(obs_dim: int, act_dim: int, cfg: EDMSACConfig) -> DiffusionActor:
         beta_min=cfg.beta_min,
         beta_max=cfg.beta_max,
         log_std_init=cfg.log_std_init,
+        prediction=cfg.prediction,
     )
 
 

@@ -143,7 +143,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> LoadedPolicy:
     try:
         actor = ARCHS[arch](**data["arch_kwargs"])
         actor.load_state_dict(data["actor"])
-    except (KeyError, TypeError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise _bad(path, f"actor does not match its arch_kwargs ({exc})") from None
     for name, tensor in actor.state_dict().items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):

@@ -581,6 +581,7 @@ def _arch(run: Run) -> tuple[str, dict[str, Any]]:
         "beta_min": cfg.beta_min,
         "beta_max": cfg.beta_max,
         "log_std_init": cfg.log_std_init,
+        "prediction": cfg.prediction,
     }
 
 

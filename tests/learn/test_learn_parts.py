@@ -66,6 +66,7 @@ def test_an_algorithm_table_applies_to_that_algorithm_only(tmp_path: Path):
         ("actor_lr = nan\n", "actor_lr"),
         ("[env]\nname = 'x'\n", "env.name"),
         ("time_dim = 5\n", "time_dim"),
+        ("[edmsac]\nprediction = 'v'\n", "prediction"),
     ],
 )
 def test_bad_config_names_the_field(tmp_path: Path, text: str, field: str):
@@ -143,19 +144,52 @@ def test_vp_schedule_is_a_valid_noising_schedule():
     assert abar[-1] < 0.01
 
 
-def _actor(seed: int = 0, prune: float = 0.0) -> DiffusionActor:
+def _actor(seed: int = 0, prune: float = 0.0, prediction: str = "eps") -> DiffusionActor:
     torch.manual_seed(seed)
-    actor = DiffusionActor(21, 12, width=32, depth=3, time_dim=8, steps=5)
+    actor = DiffusionActor(21, 12, width=32, depth=3, time_dim=8, steps=5, prediction=prediction)
     if prune:
         rescore(actor.denoiser, prune)
     return actor
 
 
-def test_compact_policy_matches_the_masked_actor():
-    actor = _actor(2, prune=0.3)
+@pytest.mark.parametrize("prediction", ["eps", "x0"])
+def test_compact_policy_matches_the_masked_actor(prediction: str):
+    actor = _actor(2, prune=0.3, prediction=prediction)
     s = torch.rand(9, 21, generator=torch.Generator().manual_seed(1))
     assert torch.allclose(actor.compact()(s), actor.decide(s), atol=1e-5)
     assert torch.equal(actor.decide(s), actor.decide(s))  # deterministic decisions
+
+
+def test_x0_prediction_decides_with_the_denoisers_last_output():
+    """With prediction = "x0" the last step's posterior mean is x_0 itself (ᾱ_0 = 1 before the
+    first step), so the decision is the denoiser's output at t = 0, clipped to the box."""
+    actor = _actor(4, prediction="x0")
+    s = torch.rand(6, 21, generator=torch.Generator().manual_seed(2))
+    outputs = []
+    hook = actor.denoiser.register_forward_hook(lambda m, i, out: outputs.append(out))
+    decision = actor.decide(s)
+    hook.remove()
+    assert len(outputs) == actor.steps
+    assert torch.allclose(decision, outputs[-1].clamp(-1.0, 1.0), atol=1e-6)
+
+
+@pytest.mark.parametrize("prediction", ["eps", "x0"])
+def test_cloning_moves_the_decision_toward_the_targets(prediction: str):
+    """Either parametrisation's denoising loss, minimised, brings the deterministic decision
+    toward the cloned actions (a state-dependent target, 400 updates on a tiny actor)."""
+    actor = _actor(5, prediction=prediction)
+    gen = torch.Generator().manual_seed(6)
+    s = torch.rand(256, 21, generator=gen)
+    target = torch.tanh(s[:, :12] * 2.0 - 1.0)
+    before = (actor.decide(s) - target).abs().mean()
+    opt = torch.optim.Adam(actor.parameters(), lr=3e-3)
+    for _ in range(400):
+        loss = actor.bc_loss(s, target, gen)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    after = (actor.decide(s) - target).abs().mean()
+    assert after < 0.5 * before, (before, after)
 
 
 def test_pruning_at_0_3_about_halves_the_flops_of_the_shipped_size():
@@ -337,3 +371,17 @@ def test_raw_curves_plot_only_raw_runs(tmp_path):
     assert not (tmp_path / "none.png").exists()
     assert plot_raw_curves([run("projected"), run("raw")], tmp_path / "raw.png") is True
     assert (tmp_path / "raw.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_an_x0_checkpoint_loads_with_its_parametrisation(tmp_path: Path):
+    from optkit.learn.policy import load_checkpoint, save_checkpoint
+
+    actor = _actor(7, prune=0.3, prediction="x0")
+    kwargs = {"obs_dim": 21, "act_dim": 12, "width": 32, "depth": 3, "time_dim": 8, "steps": 5}
+    path = tmp_path / "x0.pt"
+    save_checkpoint(path, "edmsac", "diffusion", {**kwargs, "prediction": "x0"}, actor, {})
+    s = torch.rand(5, 21, generator=torch.Generator().manual_seed(8))
+    assert torch.allclose(load_checkpoint(path).policy(s), actor.decide(s), atol=1e-5)
+    save_checkpoint(path, "edmsac", "diffusion", {**kwargs, "prediction": "v"}, actor, {})
+    with pytest.raises(InvalidInputError, match="prediction"):
+        load_checkpoint(path)
