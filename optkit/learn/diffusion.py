@@ -44,6 +44,20 @@ from optkit.learn.pruning import MaskedMLP, PlainMLP, compact, mlp_flops
 LOG_STD_MIN, LOG_STD_MAX = -6.0, 0.0
 
 
+def x0_estimate(
+    prediction: str,
+    x: torch.Tensor,
+    out: torch.Tensor,
+    sqrt_recip_abar: torch.Tensor,
+    sqrt_recipm1_abar: torch.Tensor,
+) -> torch.Tensor:
+    """x_0 at one reverse step from the denoiser's output, clipped to the box: the output itself
+    (prediction "x0"), else (x_t - √(1-ᾱ_t) ε)/√ᾱ_t written with that step's coefficients."""
+    if prediction == "x0":
+        return out.clamp(-1.0, 1.0)
+    return (sqrt_recip_abar * x - sqrt_recipm1_abar * out).clamp(-1.0, 1.0)
+
+
 class VPSchedule(nn.Module):
     """The discrete variance-preserving schedule and the DDPM posterior coefficients."""
 
@@ -124,11 +138,10 @@ class DiffusionActor(nn.Module):
         return self.denoiser(torch.cat([x, self.time_mlp(t), s], dim=-1))
 
     def predict_x0(self, x: torch.Tensor, i: int, out: torch.Tensor) -> torch.Tensor:
-        """x_0 at step i from the denoiser's output, clipped to the box."""
-        if self.prediction == "x0":
-            return out.clamp(-1.0, 1.0)
         sch = self.schedule
-        return (sch.sqrt_recip_abar[i] * x - sch.sqrt_recipm1_abar[i] * out).clamp(-1.0, 1.0)
+        return x0_estimate(
+            self.prediction, x, out, sch.sqrt_recip_abar[i], sch.sqrt_recipm1_abar[i]
+        )
 
     def chain(
         self, s: torch.Tensor, generator: torch.Generator | None = None, stochastic: bool = True
@@ -240,11 +253,9 @@ class CompactDiffusionPolicy(nn.Module):
             h = F.mish(torch.addmm(hs + self.time_bias[i], x, self.w_x.T))
             for layer in self.rest:
                 h = F.mish(layer(h))
-            out = self.out(h)
-            if self.prediction == "x0":
-                x0 = out.clamp(-1.0, 1.0)
-            else:
-                x0 = (self.sqrt_recip_abar[i] * x - self.sqrt_recipm1_abar[i] * out).clamp(-1, 1)
+            x0 = x0_estimate(
+                self.prediction, x, self.out(h), self.sqrt_recip_abar[i], self.sqrt_recipm1_abar[i]
+            )
             x = self.post_coef_x0[i] * x0 + self.post_coef_xt[i] * x
         return x.clamp(-1.0, 1.0)
 
