@@ -133,15 +133,9 @@ class DiffusionActor(nn.Module):
     def steps(self) -> int:
         return self.schedule.steps
 
-    def eps(self, x: torch.Tensor, t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    def denoise(self, x: torch.Tensor, t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """The denoiser's output: ε, or x_0 with prediction = "x0"."""
         return self.denoiser(torch.cat([x, self.time_mlp(t), s], dim=-1))
-
-    def predict_x0(self, x: torch.Tensor, i: int, out: torch.Tensor) -> torch.Tensor:
-        sch = self.schedule
-        return x0_estimate(
-            self.prediction, x, out, sch.sqrt_recip_abar[i], sch.sqrt_recipm1_abar[i]
-        )
 
     def chain(
         self, s: torch.Tensor, generator: torch.Generator | None = None, stochastic: bool = True
@@ -154,7 +148,10 @@ class DiffusionActor(nn.Module):
             x = torch.zeros(batch, self.act_dim)
         for i in reversed(range(sch.steps)):
             t = torch.full((batch,), i, dtype=torch.long)
-            x0 = self.predict_x0(x, i, self.eps(x, t, s))
+            x0 = x0_estimate(
+                self.prediction, x, self.denoise(x, t, s), sch.sqrt_recip_abar[i],
+                sch.sqrt_recipm1_abar[i],
+            )  # fmt: skip
             x = sch.post_coef_x0[i] * x0 + sch.post_coef_xt[i] * x
             if stochastic and i > 0:
                 x = x + sch.post_std[i] * torch.randn(x.shape, generator=generator)
@@ -208,7 +205,7 @@ class DiffusionActor(nn.Module):
         noise = torch.randn(a_star.shape, generator=generator)
         x_t = sch.sqrt_abar[t, None] * a_star + sch.sqrt_one_minus_abar[t, None] * noise
         target = a_star if self.prediction == "x0" else noise
-        return F.mse_loss(self.eps(x_t, t, s), target)
+        return F.mse_loss(self.denoise(x_t, t, s), target)
 
     def compact(self) -> CompactDiffusionPolicy:
         return CompactDiffusionPolicy(self)
