@@ -191,11 +191,18 @@ def plan(
             runs.append(_resolve(spec, s, methods, seeds, time_limits_s, quick))
 
     if methods:
-        known = {m for run in runs for m in _registered(run.family)}
+        specs = {s.name: s for run in runs for s in registry.solver_specs(run.family)}
         for m in methods:
-            if m not in known:
+            if m not in specs:
                 raise InvalidInputError(
-                    "--methods", f"unknown method {m!r}; valid: {', '.join(sorted(known))}"
+                    "--methods", f"unknown method {m!r}; valid: {', '.join(sorted(specs))}"
+                )
+            extra = specs[m].missing_extra()
+            if extra:
+                raise InvalidInputError(
+                    "--methods",
+                    f"method {m!r} needs the optional {extra!r} extra: pip install "
+                    f"'optkit[{extra}]'",
                 )
     return Plan(runs, notes)
 
@@ -219,6 +226,14 @@ def _resolve(
         if name not in registered:
             run.notes.append(f"method {name!r} is not registered; skipped")
     chosen = [registered[n] for n in names if n in registered and (not methods or n in methods)]
+    # a method whose optional extra is not installed (edmsac without torch) is left out with a
+    # note rather than giving one identical error row per item; plan() refuses it when named
+    for s in [s for s in chosen if s.missing_extra()]:
+        run.notes.append(
+            f"method {s.name!r} needs the optional {s.missing_extra()!r} extra "
+            f"(pip install 'optkit[{s.missing_extra()}]'); skipped"
+        )
+    chosen = [s for s in chosen if not s.missing_extra()]
     chosen.sort(key=lambda s: (GUARANTEE_ORDER[s.guarantee.value], s.name))
     run.methods = tuple((s.name, s.guarantee.value) for s in chosen)
     run.seeds = tuple(seeds) or scenario.run_seeds(quick)

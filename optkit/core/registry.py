@@ -9,6 +9,7 @@ and a miss lists the valid names.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +56,14 @@ class SolverSpec:
             raise ValueError(
                 f"extra {self.extra!r} is not one of optkit's extras {list(EXTRA_MODULES)}"
             )
+
+    def missing_extra(self) -> str | None:
+        """The extra this solver needs and this environment lacks, or None. Looks the extra's
+        modules up without importing them (listing and planning never import torch)."""
+        if self.extra is None:
+            return None
+        found = all(importlib.util.find_spec(m) is not None for m in EXTRA_MODULES[self.extra])
+        return None if found else self.extra
 
     def load(self) -> Callable[..., Any]:
         """The single-instance solver function (imports its module)."""

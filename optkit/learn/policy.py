@@ -200,19 +200,27 @@ def regime_mismatch(loaded: LoadedPolicy, instance: Any) -> dict[str, tuple[str,
     return {k: (trained[k], got[k]) for k in trained if got.get(k) != trained[k]}
 
 
+def size_mismatch(loaded: LoadedPolicy, instance: Any) -> str | None:
+    """Why the policy cannot act on an instance of this size (its observation and action have
+    the trained size's dimensions), or None when the sizes match."""
+    shape = instance_shape(loaded.meta["env"]["family"], instance)
+    trained = loaded.meta.get("instance_shape", {})
+    if shape == trained:
+        return None
+    return (
+        f"checkpoint {Path(loaded.path).name} was trained for {trained} instances, got {shape}; "
+        "train one for this size with `optkit train`"
+    )
+
+
 def act_on_instance(loaded: LoadedPolicy, instance: Any) -> tuple[Any, dict[str, Any]]:
     """The policy's decision on one instance through its env's action map, and the env's info."""
     from optkit.learn.evaluate import make_env
 
     env_meta = loaded.meta["env"]
-    shape = instance_shape(env_meta["family"], instance)
-    trained = loaded.meta.get("instance_shape", {})
-    if shape != trained:
-        raise InvalidInputError(
-            "instance",
-            f"checkpoint {Path(loaded.path).name} was trained for {trained} instances, "
-            f"got {shape}; train one for this size with `optkit train`",
-        )
+    wrong_size = size_mismatch(loaded, instance)
+    if wrong_size:
+        raise InvalidInputError("instance", wrong_size)
     env = make_env(env_meta["id"], env_meta["kwargs"], env_meta["family"])
     obs, _ = env.reset(options={"instance": instance})
     with torch.inference_mode():
@@ -232,7 +240,8 @@ def solve_checkpoint(
 ) -> SolverOutput:
     """Solver entry point body: params {"checkpoint": PATH} overrides the shipped checkpoint.
     Deterministic (the seed is unused). Status FEASIBLE for a feasible menu; a menu violating a
-    constraint by more than 1e-6 (possible under the raw map) is returned with status ERROR."""
+    constraint by more than 1e-6 (possible under the raw map) is returned with status ERROR; an
+    instance of another size than the trained one is NOT_APPLICABLE, naming both sizes."""
     params = dict(params or {})
     path = params.pop("checkpoint", None)
     if params:
@@ -242,6 +251,12 @@ def solve_checkpoint(
     t0 = time.perf_counter()
     loaded = load_checkpoint(path) if path is not None else _shipped(default)
     build_s = time.perf_counter() - t0
+    wrong_size = size_mismatch(loaded, instance)
+    if wrong_size:  # outside the policy's domain: a verdict (the bench lists it), not an error
+        return SolverOutput(
+            Status.NOT_APPLICABLE, message=wrong_size, build_s=build_s, backend="torch",
+            backend_version=str(torch.__version__),
+        )  # fmt: skip
     torch.set_num_threads(threads)
     t1 = time.perf_counter()
     decision, info = act_on_instance(loaded, instance)

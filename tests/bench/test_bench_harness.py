@@ -240,6 +240,33 @@ def test_bad_names_fail_before_any_solve(toy):
         harness.plan(["nope"])
 
 
+def test_a_method_whose_extra_is_missing_is_skipped_with_one_note(toy, monkeypatch):
+    """A solver needing an extra this environment lacks (edmsac without torch) gives one note
+    and no rows; named with --methods it is refused before any solve, with the install hint."""
+    registry.register_solver(
+        registry.SolverSpec(
+            "toy", "needs_ray", Guarantee.LEARNED, f"{__name__}:solve_half", extra="ray"
+        )
+    )
+    real_find_spec = harness.registry.importlib.util.find_spec
+    monkeypatch.setattr(
+        registry.importlib.util, "find_spec",
+        lambda name, *a: None if name == "ray" else real_find_spec(name, *a),
+    )  # fmt: skip
+    assert registry.get_family("toy").solvers["needs_ray"].missing_extra() == "ray"
+    assert registry.get_family("toy").solvers["exact"].missing_extra() is None
+    bench = run("toy/caps")
+    assert "needs_ray" not in {r.method for r in bench.rows}
+    assert set(TOY_SOLVERS) == {r.method for r in bench.rows}
+    notes = bench.runs[0].notes
+    assert any("'needs_ray' needs the optional 'ray' extra" in n for n in notes), notes
+    with pytest.raises(InvalidInputError, match=r"pip install 'optkit\[ray\]'") as info:
+        harness.plan(["toy"], methods=["needs_ray"])
+    assert info.value.field == "--methods"
+    monkeypatch.setattr(registry.importlib.util, "find_spec", real_find_spec)
+    assert "needs_ray" in {m for m, _ in harness.plan(["toy/caps"]).runs[0].methods}
+
+
 def test_a_family_without_hook_is_a_note_unless_named(toy):
     nohook = dataclasses.replace(registry.get_family("toy"), name="nohook", bench=None, solvers={})
     registry.register_family(nohook)

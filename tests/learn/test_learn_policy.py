@@ -17,7 +17,7 @@ import optkit
 from optkit.core.errors import InvalidInputError
 from optkit.core.status import Guarantee, Status
 from optkit.families.contract.evaluate import evaluate
-from optkit.learn.policy import load_checkpoint
+from optkit.learn.policy import act_on_instance, load_checkpoint
 
 
 def test_checkpoint_round_trip_and_card(tiny_checkpoint: Path):
@@ -53,12 +53,15 @@ def test_an_instance_outside_the_training_regime_is_flagged(tiny_checkpoint: Pat
     assert home.flags == () and home.message == ""
 
 
-def test_wrong_instance_size_is_refused_clearly(tiny_checkpoint: Path):
+def test_wrong_instance_size_is_not_applicable_naming_both_sizes(tiny_checkpoint: Path):
     inst = optkit.generate("contract", preset="default", seed=1, n_types=4)
+    res = optkit.solve(inst, "edmsac", params={"checkpoint": str(tiny_checkpoint)})
+    assert res.status is Status.NOT_APPLICABLE and not res.has_decision
+    assert "'n_types': 3" in res.message and "'n_types': 4" in res.message
+    # acting on it directly (evaluate-policy's path) is refused, naming the field
     with pytest.raises(InvalidInputError) as info:
-        optkit.solve(inst, "edmsac", params={"checkpoint": str(tiny_checkpoint)})
-    assert info.value.field == "instance"
-    assert "'n_types': 3" in str(info.value) and "'n_types': 4" in str(info.value)
+        act_on_instance(load_checkpoint(tiny_checkpoint), inst)
+    assert info.value.field == "instance" and "'n_types': 4" in str(info.value)
 
 
 class _Payload:
