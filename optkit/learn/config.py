@@ -276,6 +276,10 @@ class EDMSACConfig(TrainConfig):
     """ϱ ramps linearly from 0 to prune_rate over this share of all actor updates."""
     prune_activation: bool = False
     """Importance = incoming-weight L2 norm × mean |activation| (False: the norm alone)."""
+    prune_exact: bool = True
+    """Re-score the masks during the exact fine-tuning too. False holds the masks cloning left
+    (the raw map: a neuron coming back with stale weights moves every decision at once, by more
+    than the safety margin; docs/edmsac.md, "Raw map")."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -291,8 +295,9 @@ class EDMSACConfig(TrainConfig):
             raise InvalidInputError("prediction", f"must be one of {', '.join(PREDICTIONS)}")
         _float(self, "prune_rate", ge=0.0, lt=1.0)
         _float(self, "prune_ramp", ge=0.0, le=1.0)
-        if not isinstance(self.prune_activation, bool):
-            raise InvalidInputError("prune_activation", "must be true or false")
+        for name in ("prune_activation", "prune_exact"):
+            if not isinstance(getattr(self, name), bool):
+                raise InvalidInputError(name, "must be true or false")
 
 
 @dataclass(frozen=True)

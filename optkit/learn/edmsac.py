@@ -7,7 +7,9 @@ Differences from `sac.SAC`:
 - dynamic structured pruning (pruning.py): every `prune_every` actor updates -- behaviour-cloning
   updates included -- the denoiser's hidden neurons are re-scored and the lowest share ϱ(u) of
   each layer masked, ϱ(u) ramping from 0 to `prune_rate` over the first `prune_ramp` share of
-  all actor updates. DMSAC is the same code with ϱ = 0.
+  all actor updates. DMSAC is the same code with ϱ = 0. With `prune_exact = false` the exact
+  fine-tuning holds the masks cloning left: a neuron that comes back brings weights that got no
+  gradient while it was masked, a jump in the decision larger than the raw map's safety margin.
 """
 
 from __future__ import annotations
@@ -59,12 +61,13 @@ class DiffusionSAC(SoftActorCritic):
     def next_action(self, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.actor_target.sample(s, self.generator)
 
-    def after_actor_update(self) -> dict[str, float]:
+    def after_actor_update(self, phase: str) -> dict[str, float]:
         cfg = self.cfg
         assert isinstance(cfg, EDMSACConfig)
         polyak(self.actor_target, self.actor, cfg.tau)
         changed = 0
-        if cfg.prune_rate > 0 and self.actor_updates % cfg.prune_every == 0:
+        hold = phase == "exact" and not cfg.prune_exact
+        if cfg.prune_rate > 0 and self.actor_updates % cfg.prune_every == 0 and not hold:
             self.prune_rate_now = ramp_rate(
                 self.actor_updates, self.total_actor_updates, cfg.prune_rate, cfg.prune_ramp
             )

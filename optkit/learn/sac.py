@@ -115,8 +115,9 @@ class SoftActorCritic:
         return self.actor.sample(s, self.generator)
 
     # --- updates --------------------------------------------------------------------------
-    def after_actor_update(self) -> dict[str, float]:
-        """Hook for per-actor-update work (EDMSAC: re-score pruning masks)."""
+    def after_actor_update(self, phase: str) -> dict[str, float]:
+        """Hook for per-actor-update work (EDMSAC: re-score pruning masks); `phase` is the
+        update's: "bc", "exact" or "rl"."""
         return {}
 
     def bc_step(self, obs: np.ndarray, act: np.ndarray) -> dict[str, float]:
@@ -126,7 +127,7 @@ class SoftActorCritic:
         loss.backward()
         self.actor_opt.step()
         self.actor_updates += 1
-        return {"bc_loss": loss.item(), **self.after_actor_update()}
+        return {"bc_loss": loss.item(), **self.after_actor_update("bc")}
 
     def exact_step(
         self, obs: np.ndarray, loss_of: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -140,7 +141,7 @@ class SoftActorCritic:
         loss.backward()
         self.actor_opt.step()
         self.actor_updates += 1
-        return {"exact_loss": loss.item(), **self.after_actor_update()}
+        return {"exact_loss": loss.item(), **self.after_actor_update("exact")}
 
     def restart_actor_optimizer(self, lr: float) -> None:
         """A fresh Adam for the actor at step size lr (the start of RL fine-tuning with the
@@ -218,7 +219,7 @@ class SoftActorCritic:
         self.alpha_opt.step()
 
         self.actor_updates += 1
-        extra = self.after_actor_update()
+        extra = self.after_actor_update("rl")
         return {
             "critic_loss": critic_loss.item(),
             "actor_loss": actor_loss.item(),

@@ -280,9 +280,16 @@ def train(
     actor_rl_updates = max(0, rl_updates - cfg.critic_warmup)
     # the pruning ramp counts these (none with a fixed actor, actor_every = 0)
     actor_steps = math.ceil(actor_rl_updates / cfg.actor_every) if cfg.actor_every else 0
-    agent = _build_agent(
-        algo, cfg, obs_dim, act_dim, seeds, bc_updates + exact_updates + actor_steps
-    )
+    total_actor = bc_updates + exact_updates + actor_steps
+    if exact_updates and not getattr(cfg, "prune_exact", True) and getattr(cfg, "prune_rate", 0):
+        ramp_end = math.ceil(cfg.prune_ramp * total_actor)
+        if ramp_end > bc_updates:  # held masks would stop ϱ short of its target for good
+            raise InvalidInputError(
+                "prune_exact", f"false holds the masks during the exact fine-tuning, so ϱ's "
+                f"ramp must end within cloning: it ends at actor update {ramp_end}, after the "
+                f"{bc_updates} cloning updates (lower prune_ramp or add cloning updates)",
+            )  # fmt: skip
+    agent = _build_agent(algo, cfg, obs_dim, act_dim, seeds, total_actor)
     buffer = ReplayBuffer(obs_dim, act_dim, cfg.buffer_size, np.random.default_rng(seeds[3]))
     bc_rng, explore_rng = np.random.default_rng(seeds[4]), np.random.default_rng(seeds[5])
 

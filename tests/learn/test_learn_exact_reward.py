@@ -143,3 +143,29 @@ def test_time_to_gap_skips_points_whose_menus_are_infeasible():
     ]
     assert time_to_gap(rows, 0.01) == 3.0
     assert time_to_gap(rows[:2], 0.01) is None
+
+
+def test_prune_exact_false_holds_the_masks_cloning_left(tmp_path: Path, gt_data: Path):
+    """prune_exact = false: the exact phase never re-scores, so the tuned actor carries exactly
+    the cloned actor's masks (same seed); re-scoring (the default) runs at every prune_every."""
+    from optkit.learn.train import train
+
+    cfg = _raw_exact(gt_data, exact_updates=30, exact_lr=1e-2, prune_rate=0.5, prune_ramp=0.0)
+    cfg = dataclasses.replace(cfg, prune_every=1, prune_exact=False)
+    held = train("edmsac", cfg, tmp_path / "held")
+    cloned = train("edmsac", dataclasses.replace(cfg, exact_updates=0), tmp_path / "cloned")
+    masks = held.agent.actor.denoiser.masks
+    assert torch.equal(masks, cloned.agent.actor.denoiser.masks)
+    assert 0 < int((masks == 0).sum()) < masks.numel()  # pruned at ϱ = 0.5 during cloning
+    assert torch.equal(held.agent.actor_target.denoiser.masks, masks)
+
+
+def test_prune_exact_false_needs_the_ramp_to_end_within_cloning(tmp_path: Path, gt_data: Path):
+    from optkit.learn.train import train
+
+    cfg = _raw_exact(gt_data, exact_updates=30, prune_rate=0.3, prune_ramp=1.0)
+    with pytest.raises(InvalidInputError, match="ramp must end within cloning") as info:
+        train("edmsac", dataclasses.replace(cfg, prune_exact=False), tmp_path / "run")
+    assert info.value.field == "prune_exact"
+    with pytest.raises(InvalidInputError, match="prune_exact"):
+        dataclasses.replace(cfg, prune_exact="no")
