@@ -228,12 +228,14 @@ def _resolve(
     chosen = [registered[n] for n in names if n in registered and (not methods or n in methods)]
     # a method whose optional extra is not installed (edmsac without torch) is left out with a
     # note rather than giving one identical error row per item; plan() refuses it when named
-    for s in [s for s in chosen if s.missing_extra()]:
-        run.notes.append(
-            f"method {s.name!r} needs the optional {s.missing_extra()!r} extra "
-            f"(pip install 'optkit[{s.missing_extra()}]'); skipped"
-        )
-    chosen = [s for s in chosen if not s.missing_extra()]
+    missing = {s.name: s.missing_extra() for s in chosen}
+    for name, extra in missing.items():
+        if extra:
+            run.notes.append(
+                f"method {name!r} needs the optional {extra!r} extra "
+                f"(pip install 'optkit[{extra}]'); skipped"
+            )
+    chosen = [s for s in chosen if not missing[s.name]]
     chosen.sort(key=lambda s: (GUARANTEE_ORDER[s.guarantee.value], s.name))
     run.methods = tuple((s.name, s.guarantee.value) for s in chosen)
     run.seeds = tuple(seeds) or scenario.run_seeds(quick)

@@ -283,11 +283,12 @@ def train(
     total_actor = bc_updates + exact_updates + actor_steps
     if exact_updates and not getattr(cfg, "prune_exact", True) and getattr(cfg, "prune_rate", 0):
         ramp_end = math.ceil(cfg.prune_ramp * total_actor)
-        if ramp_end > bc_updates:  # held masks would stop ϱ short of its target for good
+        last_rescore = bc_updates - bc_updates % cfg.prune_every  # the last one within cloning
+        if ramp_end > last_rescore:  # held masks would stop ϱ short of its target for good
             raise InvalidInputError(
                 "prune_exact", f"false holds the masks during the exact fine-tuning, so ϱ's "
-                f"ramp must end within cloning: it ends at actor update {ramp_end}, after the "
-                f"{bc_updates} cloning updates (lower prune_ramp or add cloning updates)",
+                f"ramp must end by the last re-scoring within cloning (actor update "
+                f"{last_rescore}): it ends at {ramp_end} (lower prune_ramp or add cloning updates)",
             )  # fmt: skip
     agent = _build_agent(algo, cfg, obs_dim, act_dim, seeds, total_actor)
     buffer = ReplayBuffer(obs_dim, act_dim, cfg.buffer_size, np.random.default_rng(seeds[3]))

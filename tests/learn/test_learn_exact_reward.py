@@ -164,7 +164,9 @@ def test_prune_exact_false_needs_the_ramp_to_end_within_cloning(tmp_path: Path, 
     from optkit.learn.train import train
 
     cfg = _raw_exact(gt_data, exact_updates=30, prune_rate=0.3, prune_ramp=1.0)
-    with pytest.raises(InvalidInputError, match="ramp must end within cloning") as info:
+    with pytest.raises(
+        InvalidInputError, match="ramp must end by the last re-scoring within cloning"
+    ) as info:
         train("edmsac", dataclasses.replace(cfg, prune_exact=False), tmp_path / "run")
     assert info.value.field == "prune_exact"
     with pytest.raises(InvalidInputError, match="prune_exact"):
