@@ -268,6 +268,9 @@ class EDMSACConfig(TrainConfig):
     prediction: str = "eps"
     """What the denoiser outputs: "eps" (the noise, Diffusion-QL) or "x0" (the clean action;
     diffusion.py says when it matters)."""
+    derived_features: bool = False
+    """Feed the denoiser the family's derived features of the observation as well (features.py:
+    for contract the cost ratios and value scale every IC/IR row is built from)."""
     prune_rate: float = 0.3
     """ϱ, the target share of each hidden layer's neurons masked."""
     prune_every: int = 100
@@ -295,7 +298,7 @@ class EDMSACConfig(TrainConfig):
             raise InvalidInputError("prediction", f"must be one of {', '.join(PREDICTIONS)}")
         _float(self, "prune_rate", ge=0.0, lt=1.0)
         _float(self, "prune_ramp", ge=0.0, le=1.0)
-        for name in ("prune_activation", "prune_exact"):
+        for name in ("prune_activation", "prune_exact", "derived_features"):
             if not isinstance(getattr(self, name), bool):
                 raise InvalidInputError(name, "must be true or false")
 

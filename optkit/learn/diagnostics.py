@@ -8,7 +8,7 @@ critic points the actor the right way.
         [--checkpoint models/<published>.pt] [--validation] [--steps 0.25:0.1,1:0.1]
     .venv/bin/python -m optkit.learn.diagnostics fit models/<checkpoint>.pt [--n 200]
     .venv/bin/python -m optkit.learn.diagnostics regress DATA [--rows N] [--width 512]
-        [--depth 4] [--epochs 24] [--n 500] [--seed 0]
+        [--depth 4] [--epochs 24] [--n 500] [--seed 0] [--exact-updates K] [--features]
 
 `ceiling`: on held-out instances (seeds 0..n-1), the gap of the oracle's own menu sent through
 the env's `projected` map: its exact inverse action (`effort_action`), clipped to the box, which
@@ -50,7 +50,8 @@ share (max violation > 1e-6, the env's test). Not a policy of the library: a mea
 regression problem the raw map poses. With `--exact-updates K` the regressor is then fine-tuned
 for K updates with the exact fine-tuning's shaped loss (exact_reward.py; `--margin`,
 `--penalty`), the learners' phase 1b on a plain MLP instead of the diffusion actor, and the mean
-held-out gap is reported too.
+held-out gap is reported too. `--features` puts the derived features (features.py) in front of
+the MLP, as `derived_features = true` does for the actor.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from optkit.learn.config import config_from_dict
 from optkit.learn.data import ADAPTERS, adapter
 from optkit.learn.edmsac import DiffusionSAC
 from optkit.learn.evaluate import make_env
+from optkit.learn.features import features_for_env
 from optkit.learn.sac import SAC
 
 SEED0, STEP = 700_000, 0.02
@@ -250,10 +252,12 @@ def regression_study(
     exact_updates: int = 0,
     margin: float = 0.002,
     penalty: float = 50.0,
+    features: bool = False,
 ) -> dict[str, float]:
     """Train the plain regressor of `regress` and return its final held-out figures
     (quantiles of coordinate error and of violation, infeasible share); `report` gets a line
-    per evaluation."""
+    per evaluation. `features`: the network reads the derived features (features.py) of the
+    observation, as a `derived_features = true` actor does."""
     import time
 
     from optkit.families.contract.env import ContractEnv, observe, raw_menu
@@ -262,6 +266,7 @@ def regression_study(
     from optkit.learn.data import contract_action, read_bc_data
     from optkit.learn.evaluate import gaps
     from optkit.learn.exact_reward import exact_objective
+    from optkit.learn.features import ContractFeatures
     from optkit.learn.networks import mlp
 
     t0 = time.perf_counter()
@@ -279,7 +284,11 @@ def regression_study(
     )
     with torch.random.fork_rng():
         torch.manual_seed(seed)  # initialisation only; the global RNG is restored
-        net = mlp(X.shape[1], width, depth, Y.shape[1])
+        if features:
+            feats = ContractFeatures(insts[0].n_types, insts[0].dynamic)
+            net = torch.nn.Sequential(feats, mlp(feats.out_dim, width, depth, Y.shape[1]))
+        else:
+            net = mlp(X.shape[1], width, depth, Y.shape[1])
     batch = min(512, len(X))
     per_epoch = len(X) // batch
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
@@ -345,7 +354,14 @@ def _agent(state_path: str):
     agent = (
         SAC(obs_dim, act_dim, cfg, 0)
         if algo == "sac"
-        else DiffusionSAC(obs_dim, act_dim, cfg, 0, 1)
+        else DiffusionSAC(
+            obs_dim,
+            act_dim,
+            cfg,
+            0,
+            1,
+            features_for_env(env) if getattr(cfg, "derived_features", False) else None,
+        )  # fmt: skip
     )
     agent.load_state_dict(state["agent"])
     return agent, cfg, env
@@ -430,6 +446,7 @@ def main(argv: list[str] | None = None) -> None:
     reg.add_argument("--exact-updates", type=int, default=0)
     reg.add_argument("--margin", type=float, default=0.002)
     reg.add_argument("--penalty", type=float, default=50.0)
+    reg.add_argument("--features", action="store_true", help="read derived features too")
     marg = sub.add_parser("margin")
     marg.add_argument("--n", type=int, default=100)
     marg.add_argument("--checkpoint", default=None)
@@ -438,12 +455,13 @@ def main(argv: list[str] | None = None) -> None:
         res = regression_study(
             args.data, args.rows, args.width, args.depth, args.epochs, args.n, args.seed,
             report=lambda line: print(line, flush=True), exact_updates=args.exact_updates,
-            margin=args.margin, penalty=args.penalty,
+            margin=args.margin, penalty=args.penalty, features=args.features,
         )  # fmt: skip
         print("| rows | net | exact updates | coordinate error p50 / p90 / p99 | max violation / "
               "(φ_1 e_max) p50 / p90 / p99 | infeasible | mean gap |")  # fmt: skip
         print("|---|---|---|---|---|---|---|")
-        print(f"| {args.rows or 'all'} | {args.width}×{args.depth} | {args.exact_updates} | "
+        net = f"{args.width}×{args.depth}" + (" + features" if args.features else "")
+        print(f"| {args.rows or 'all'} | {net} | {args.exact_updates} | "
               + " / ".join(f"{res[f'err p{q}']:.4f}" for q in (50, 90, 99)) + " | "
               + " / ".join(f"{100 * res[f'viol p{q}']:.2f}%" for q in (50, 90, 99))
               + f" | {100 * res['infeasible']:.1f}% | {100 * res['gap']:.2f}% |")  # fmt: skip

@@ -31,6 +31,7 @@ posterior means, with σ = 0: the same state always gives the same action.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,6 +39,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from optkit.learn.config import PREDICTIONS
+from optkit.learn.features import build_features
 from optkit.learn.networks import gaussian_log_prob
 from optkit.learn.pruning import MaskedMLP, PlainMLP, compact, mlp_flops
 
@@ -113,6 +115,7 @@ class DiffusionActor(nn.Module):
         beta_max: float = 10.0,
         log_std_init: float = -2.5,
         prediction: str = "eps",
+        features: dict[str, Any] | None = None,
     ):
         super().__init__()
         if prediction not in PREDICTIONS:
@@ -126,7 +129,15 @@ class DiffusionActor(nn.Module):
             nn.Mish(),
             nn.Linear(2 * time_dim, time_dim),
         )
-        self.denoiser = MaskedMLP(act_dim + time_dim + obs_dim, width, depth, act_dim)
+        # derived input features (features.py): computed from s inside the actor, never stored
+        self.features = build_features(features)
+        if self.features is not None and self.features.obs_dim != obs_dim:
+            raise ValueError(
+                f"features expect observations of {self.features.obs_dim}, not {obs_dim}"
+            )
+        self.features_spec = None if features is None else dict(features)
+        in_s = obs_dim if self.features is None else self.features.out_dim
+        self.denoiser = MaskedMLP(act_dim + time_dim + in_s, width, depth, act_dim)
         self.log_std = nn.Parameter(torch.full((act_dim,), float(log_std_init)))
 
     @property
@@ -135,6 +146,8 @@ class DiffusionActor(nn.Module):
 
     def denoise(self, x: torch.Tensor, t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """The denoiser's output: ε, or x_0 with prediction = "x0"."""
+        if self.features is not None:
+            s = self.features(s)
         return self.denoiser(torch.cat([x, self.time_mlp(t), s], dim=-1))
 
     def chain(
@@ -233,6 +246,7 @@ class CompactDiffusionPolicy(nn.Module):
             steps = torch.arange(actor.steps)
             emb = actor.time_mlp(steps)
             self.register_buffer("time_bias", emb @ w[:, d : d + k].T + first.bias)
+        self.features = actor.features
         self.rest = nn.ModuleList(list(plain.hidden)[1:])
         self.out = plain.out
         sch = actor.schedule
@@ -244,6 +258,8 @@ class CompactDiffusionPolicy(nn.Module):
         self.eval()
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
+        if self.features is not None:
+            s = self.features(s)
         hs = s @ self.w_s.T
         x = torch.zeros(s.shape[0], self.act_dim)
         for i in reversed(range(self.steps)):
@@ -267,7 +283,7 @@ class CompactDiffusionPolicy(nn.Module):
         the posterior update) is O(width) per step and left out."""
         width = self.w_x.shape[0]
         per_step = mlp_flops([(self.act_dim, width), *self.layer_shapes()])
-        return mlp_flops([(self.obs_dim, width)]) + self.steps * per_step
+        return mlp_flops([(self.w_s.shape[1], width)]) + self.steps * per_step
 
     def hidden_widths(self) -> list[int]:
         return [self.w_x.shape[0]] + [layer.out_features for layer in self.rest]

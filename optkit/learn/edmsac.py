@@ -25,7 +25,11 @@ from optkit.learn.pruning import ramp_rate, rescore
 from optkit.learn.sac import SoftActorCritic, polyak
 
 
-def make_actor(obs_dim: int, act_dim: int, cfg: EDMSACConfig) -> DiffusionActor:
+def make_actor(
+    obs_dim: int, act_dim: int, cfg: EDMSACConfig, features: dict[str, Any] | None = None
+) -> DiffusionActor:
+    """The diffusion actor of a config; `features` is the spec of its derived input features
+    (features.py), None for the observation as it is."""
     return DiffusionActor(
         obs_dim,
         act_dim,
@@ -37,6 +41,7 @@ def make_actor(obs_dim: int, act_dim: int, cfg: EDMSACConfig) -> DiffusionActor:
         beta_max=cfg.beta_max,
         log_std_init=cfg.log_std_init,
         prediction=cfg.prediction,
+        features=features,
     )
 
 
@@ -50,8 +55,9 @@ class DiffusionSAC(SoftActorCritic):
         cfg: EDMSACConfig,
         noise_seed: int,
         total_actor_updates: int,
+        features: dict[str, Any] | None = None,
     ):
-        actor = make_actor(obs_dim, act_dim, cfg)
+        actor = make_actor(obs_dim, act_dim, cfg, features)
         super().__init__(actor, obs_dim, act_dim, cfg, cfg.actor_lr, noise_seed)
         self.actor_target = copy.deepcopy(actor).requires_grad_(False)
         self.total_actor_updates = max(1, total_actor_updates)

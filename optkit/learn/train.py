@@ -72,6 +72,8 @@ from optkit.learn.evaluate import (
     summarize,
 )
 from optkit.learn.exact_reward import exact_objective
+from optkit.learn.features import FAMILIES as FEATURE_FAMILIES
+from optkit.learn.features import features_for_env
 from optkit.learn.policy import instance_shape, save_checkpoint
 from optkit.learn.replay import ReplayBuffer
 from optkit.learn.sac import IMPROVE_MAX_NORM, SAC, SoftActorCritic
@@ -172,7 +174,13 @@ def _finite(metrics: dict[str, float], where: str) -> None:
 
 
 def _build_agent(
-    algo: str, cfg: TrainConfig, obs_dim: int, act_dim: int, seeds: list[int], total: int
+    algo: str,
+    cfg: TrainConfig,
+    obs_dim: int,
+    act_dim: int,
+    seeds: list[int],
+    total: int,
+    features: dict[str, Any] | None = None,
 ) -> SoftActorCritic:
     with torch.random.fork_rng():
         torch.manual_seed(seeds[0])  # network initialisation only; the global RNG is restored
@@ -180,7 +188,10 @@ def _build_agent(
             assert isinstance(cfg, SACConfig)
             return SAC(obs_dim, act_dim, cfg, noise_seed=seeds[1])
         assert isinstance(cfg, EDMSACConfig)
-        return DiffusionSAC(obs_dim, act_dim, cfg, noise_seed=seeds[1], total_actor_updates=total)
+        return DiffusionSAC(
+            obs_dim, act_dim, cfg, noise_seed=seeds[1], total_actor_updates=total,
+            features=features,
+        )  # fmt: skip
 
 
 def _rl_schedule(algo: str, cfg: TrainConfig) -> tuple[int, int]:
@@ -290,7 +301,15 @@ def train(
                 f"ramp must end by the last re-scoring within cloning (actor update "
                 f"{last_rescore}): it ends at {ramp_end} (lower prune_ramp or add cloning updates)",
             )  # fmt: skip
-    agent = _build_agent(algo, cfg, obs_dim, act_dim, seeds, total_actor)
+    features = None
+    if getattr(cfg, "derived_features", False):
+        features = features_for_env(envs[0])
+        if features is None:
+            raise InvalidInputError(
+                "derived_features", f"family {cfg.env.family!r} has no derived features "
+                f"(optkit/learn/features.py has {', '.join(FEATURE_FAMILIES)})",
+            )  # fmt: skip
+    agent = _build_agent(algo, cfg, obs_dim, act_dim, seeds, total_actor, features)
     buffer = ReplayBuffer(obs_dim, act_dim, cfg.buffer_size, np.random.default_rng(seeds[3]))
     bc_rng, explore_rng = np.random.default_rng(seeds[4]), np.random.default_rng(seeds[5])
 
@@ -590,6 +609,7 @@ def _arch(run: Run) -> tuple[str, dict[str, Any]]:
         "beta_max": cfg.beta_max,
         "log_std_init": cfg.log_std_init,
         "prediction": cfg.prediction,
+        "features": run.agent.actor.features_spec,
     }
 
 

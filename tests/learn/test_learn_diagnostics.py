@@ -109,3 +109,6 @@ def test_regression_study_with_exact_fine_tuning(gt_data: Path):
     )
     assert lines[-1].startswith("exact 50/50") and "gap" in a
     assert a["viol p50"] < plain["viol p50"]
+    featured = regression_study(str(gt_data), report=print, features=True, **kw)
+    assert featured == regression_study(str(gt_data), report=print, features=True, **kw)
+    assert featured != plain  # another network: reads 40 inputs, not 21
