@@ -66,7 +66,7 @@ from optkit.learn.config import config_from_dict
 from optkit.learn.data import ADAPTERS, adapter
 from optkit.learn.edmsac import DiffusionSAC
 from optkit.learn.evaluate import make_env
-from optkit.learn.features import features_for_env
+from optkit.learn.features import actor_features
 from optkit.learn.sac import SAC
 
 SEED0, STEP = 700_000, 0.02
@@ -354,14 +354,7 @@ def _agent(state_path: str):
     agent = (
         SAC(obs_dim, act_dim, cfg, 0)
         if algo == "sac"
-        else DiffusionSAC(
-            obs_dim,
-            act_dim,
-            cfg,
-            0,
-            1,
-            features_for_env(env) if getattr(cfg, "derived_features", False) else None,
-        )  # fmt: skip
+        else DiffusionSAC(obs_dim, act_dim, cfg, 0, 1, actor_features(cfg, env))
     )
     agent.load_state_dict(state["agent"])
     return agent, cfg, env

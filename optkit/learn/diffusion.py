@@ -135,7 +135,6 @@ class DiffusionActor(nn.Module):
             raise ValueError(
                 f"features expect observations of {self.features.obs_dim}, not {obs_dim}"
             )
-        self.features_spec = None if features is None else dict(features)
         in_s = obs_dim if self.features is None else self.features.out_dim
         self.denoiser = MaskedMLP(act_dim + time_dim + in_s, width, depth, act_dim)
         self.log_std = nn.Parameter(torch.full((act_dim,), float(log_std_init)))
@@ -143,6 +142,11 @@ class DiffusionActor(nn.Module):
     @property
     def steps(self) -> int:
         return self.schedule.steps
+
+    @property
+    def features_spec(self) -> dict[str, Any] | None:
+        """The derived features' spec, as a checkpoint's arch_kwargs holds it (None: none)."""
+        return None if self.features is None else self.features.spec()
 
     def denoise(self, x: torch.Tensor, t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """The denoiser's output: ε, or x_0 with prediction = "x0"."""

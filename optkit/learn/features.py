@@ -24,6 +24,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from optkit.core.errors import InvalidInputError
+
 X_FLOOR = 1e-6
 """Least x = φ e_max / G(e_max) whose logarithm is taken (x = 0 only if φ = 0)."""
 
@@ -89,3 +91,18 @@ def features_for_env(env: Any) -> dict[str, Any] | None:
     if isinstance(env, ContractEnv):
         return ContractFeatures(int(env.n_types), bool(env.dynamic)).spec()
     return None
+
+
+def actor_features(cfg: Any, env: Any) -> dict[str, Any] | None:
+    """The feature spec a config's actor takes on `env`: None unless `derived_features` is set,
+    and refused (naming the field) for a family without derived features."""
+    if not getattr(cfg, "derived_features", False):
+        return None
+    spec = features_for_env(env)
+    if spec is None:
+        raise InvalidInputError(
+            "derived_features",
+            f"family {cfg.env.family!r} has no derived features "
+            f"(optkit/learn/features.py has {', '.join(FAMILIES)})",
+        )
+    return spec

@@ -72,8 +72,7 @@ from optkit.learn.evaluate import (
     summarize,
 )
 from optkit.learn.exact_reward import exact_objective
-from optkit.learn.features import FAMILIES as FEATURE_FAMILIES
-from optkit.learn.features import features_for_env
+from optkit.learn.features import actor_features
 from optkit.learn.policy import instance_shape, save_checkpoint
 from optkit.learn.replay import ReplayBuffer
 from optkit.learn.sac import IMPROVE_MAX_NORM, SAC, SoftActorCritic
@@ -301,14 +300,7 @@ def train(
                 f"ramp must end by the last re-scoring within cloning (actor update "
                 f"{last_rescore}): it ends at {ramp_end} (lower prune_ramp or add cloning updates)",
             )  # fmt: skip
-    features = None
-    if getattr(cfg, "derived_features", False):
-        features = features_for_env(envs[0])
-        if features is None:
-            raise InvalidInputError(
-                "derived_features", f"family {cfg.env.family!r} has no derived features "
-                f"(optkit/learn/features.py has {', '.join(FEATURE_FAMILIES)})",
-            )  # fmt: skip
+    features = actor_features(cfg, envs[0])
     agent = _build_agent(algo, cfg, obs_dim, act_dim, seeds, total_actor, features)
     buffer = ReplayBuffer(obs_dim, act_dim, cfg.buffer_size, np.random.default_rng(seeds[3]))
     bc_rng, explore_rng = np.random.default_rng(seeds[4]), np.random.default_rng(seeds[5])
