@@ -148,17 +148,24 @@ class DiffusionActor(nn.Module):
         """The derived features' spec, as a checkpoint's arch_kwargs holds it (None: none)."""
         return None if self.features is None else self.features.spec()
 
+    def state_inputs(self, s: torch.Tensor) -> torch.Tensor:
+        """What the denoiser reads of the state: s, or s with its derived features."""
+        return s if self.features is None else self.features(s)
+
     def denoise(self, x: torch.Tensor, t: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
         """The denoiser's output: ε, or x_0 with prediction = "x0"."""
-        if self.features is not None:
-            s = self.features(s)
-        return self.denoiser(torch.cat([x, self.time_mlp(t), s], dim=-1))
+        return self._denoise(x, t, self.state_inputs(s))
+
+    def _denoise(self, x: torch.Tensor, t: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+        """`denoise` on state inputs already computed (the chain computes them once)."""
+        return self.denoiser(torch.cat([x, self.time_mlp(t), f], dim=-1))
 
     def chain(
         self, s: torch.Tensor, generator: torch.Generator | None = None, stochastic: bool = True
     ) -> torch.Tensor:
         """x_0 from the reverse chain (differentiable). stochastic=False: x_T = 0, no noise."""
         sch, batch = self.schedule, s.shape[0]
+        f = self.state_inputs(s)
         if stochastic:
             x = torch.randn(batch, self.act_dim, generator=generator)
         else:
@@ -166,7 +173,7 @@ class DiffusionActor(nn.Module):
         for i in reversed(range(sch.steps)):
             t = torch.full((batch,), i, dtype=torch.long)
             x0 = x0_estimate(
-                self.prediction, x, self.denoise(x, t, s), sch.sqrt_recip_abar[i],
+                self.prediction, x, self._denoise(x, t, f), sch.sqrt_recip_abar[i],
                 sch.sqrt_recipm1_abar[i],
             )  # fmt: skip
             x = sch.post_coef_x0[i] * x0 + sch.post_coef_xt[i] * x
@@ -264,7 +271,7 @@ class CompactDiffusionPolicy(nn.Module):
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         if self.features is not None:
             s = self.features(s)
-        hs = s @ self.w_s.T
+        hs = s @ self.w_s.T  # the state part of the first layer, once per decision
         x = torch.zeros(s.shape[0], self.act_dim)
         for i in reversed(range(self.steps)):
             h = F.mish(torch.addmm(hs + self.time_bias[i], x, self.w_x.T))

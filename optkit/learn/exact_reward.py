@@ -30,6 +30,14 @@ import torch
 
 from optkit.core.errors import InvalidInputError
 
+
+def cost_scales(obs: torch.Tensor, n_types: int) -> torch.Tensor:
+    """x_i = φ_i e_max / G(e_max) from a contract observation's phi_norm p_i = x_i / (1 + x_i)
+    (p clamped below 1, so x stays finite)."""
+    p = obs[:, :n_types].clamp(max=1.0 - 1e-7)
+    return p / (1.0 - p)
+
+
 REFERENCE_FLOOR = 1e-3
 """Least optimum (profit per server / M) an instance's share is measured against: a near-zero
 optimum would make its share explode and its rows dominate the batch."""
@@ -44,8 +52,7 @@ def contract_raw_reward(
     a = action.to(torch.float64).clamp(-1.0, 1.0)
     u = (a + 1.0) / 2.0
     batch = s.shape[0]
-    p = s[:, :n].clamp(max=1.0 - 1e-7)
-    x = p / (1.0 - p)
+    x = cost_scales(s, n)
     phi = x / x[:, :1]  # φ_i / φ_1
     nu = s[:, n : 2 * n]
     k = 2 * n

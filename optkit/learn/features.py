@@ -25,6 +25,8 @@ import torch
 from torch import nn
 
 from optkit.core.errors import InvalidInputError
+from optkit.families.contract.env import observation_size
+from optkit.learn.exact_reward import cost_scales
 
 X_FLOOR = 1e-6
 """Least x = φ e_max / G(e_max) whose logarithm is taken (x = 0 only if φ = 0)."""
@@ -45,7 +47,7 @@ class ContractFeatures(nn.Module):
             raise ValueError(f"dynamic must be a bool, not {dynamic!r}")
         self.n_types, self.dynamic = n_types, dynamic
         n = n_types
-        self.obs_dim = 2 * n + (n * n + 1 if dynamic else 0) + 5
+        self.obs_dim = observation_size(n, dynamic)
         self.pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
         extra = 2 * n + len(self.pairs) + 2 + (n * n if dynamic else 0)
         self.out_dim = self.obs_dim + extra
@@ -55,8 +57,7 @@ class ContractFeatures(nn.Module):
 
     def forward(self, s: torch.Tensor) -> torch.Tensor:
         n = self.n_types
-        p = s[:, :n].clamp(max=1.0 - 1e-7)
-        x = (p / (1.0 - p)).clamp_min(X_FLOOR)
+        x = cost_scales(s, n).clamp_min(X_FLOOR)
         phi = x / x[:, :1]
         parts = [s, phi]
         if self.pairs:

@@ -166,6 +166,11 @@ def oracle_gap(inst: ContractInstance, objective: float) -> dict[str, Any]:
     return {"optimum": optimum, "gap": gap, "oracle_status": out.status.value}
 
 
+def observation_size(n_types: int, dynamic: bool) -> int:
+    """Length of `observe`'s vector (the layout in the module docstring)."""
+    return 2 * n_types + (n_types * n_types + 1 if dynamic else 0) + 5
+
+
 def action_size(n_types: int, dynamic: bool, action_map: str) -> int:
     per_period = 2 if action_map == "raw" else 1
     return per_period * (n_types + (n_types * n_types if dynamic else 0))
@@ -210,7 +215,7 @@ class ContractEnv(gym.Env):
             dynamic = generate(self.preset, 0, n_types=n).dynamic
         self.n_types, self.dynamic = n, dynamic
         self._n_types_override = None if self.instances is not None else n
-        obs_dim = 2 * n + (n * n + 1 if dynamic else 0) + 5
+        obs_dim = observation_size(n, dynamic)
         self.observation_space = gym.spaces.Box(0.0, 1.0, (obs_dim,), np.float32)
         d = action_size(n, dynamic, self.action_map)
         self.action_space = gym.spaces.Box(-1.0, 1.0, (d,), np.float32)
